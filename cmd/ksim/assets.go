@@ -1,0 +1,106 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha512"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// The ECharts build that reports inline. It is never part of the repository: ksim takes it from
+// a path the user gives, or fetches the published npm package once and keeps it in the user's
+// cache, after checking it against the registry's integrity hash pinned here.
+const (
+	echartsVersion   = "5.6.0"
+	echartsTarball   = "https://registry.npmjs.org/echarts/-/echarts-" + echartsVersion + ".tgz"
+	echartsIntegrity = "sha512-oTbVTsXfKuEhxftHqL5xprgLoc0k7uScAwtryCgWF6hPYFLRwOUHiFmHGCBKP5NPFNkDVopOieyUqYGH8Fa3kA=="
+	echartsInTarball = "package/dist/echarts.min.js"
+	echartsEnv       = "KSIM_ECHARTS_JS"
+)
+
+// echartsJS returns the ECharts library: from path, else $KSIM_ECHARTS_JS, else the cache,
+// filling the cache from the npm registry when it is empty.
+func echartsJS(path string, stderr io.Writer) ([]byte, error) {
+	if path == "" {
+		path = os.Getenv(echartsEnv)
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, badInput(fmt.Errorf("reading ECharts: %w", err))
+		}
+		return b, nil
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	cached := filepath.Join(cache, "ksim", "echarts-"+echartsVersion+".min.js")
+	if b, err := os.ReadFile(cached); err == nil {
+		return b, nil
+	}
+	fmt.Fprintf(stderr, "ksim: fetching echarts %s from the npm registry for the report (once; cached in %s)\n", echartsVersion, filepath.Dir(cached))
+	b, err := fetchECharts()
+	if err != nil {
+		return nil, fmt.Errorf("%w\n  the report inlines ECharts; give it with --echarts PATH or %s=PATH (e.g. from `npm pack echarts@%s`), or use --cdn", err, echartsEnv, echartsVersion)
+	}
+	if err := os.MkdirAll(filepath.Dir(cached), 0o755); err == nil {
+		tmp := cached + ".tmp"
+		if os.WriteFile(tmp, b, 0o644) == nil {
+			os.Rename(tmp, cached)
+		}
+	}
+	return b, nil
+}
+
+// fetchECharts downloads the npm tarball, checks its integrity and extracts the minified build.
+func fetchECharts() ([]byte, error) {
+	client := &http.Client{Timeout: 60 * time.Second}
+	resp, err := client.Get(echartsTarball)
+	if err != nil {
+		return nil, fmt.Errorf("fetching ECharts: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("fetching ECharts: %s: %s", echartsTarball, resp.Status)
+	}
+	tgz, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("fetching ECharts: %w", err)
+	}
+	return extractECharts(tgz)
+}
+
+// extractECharts checks an npm tarball against echartsIntegrity and returns its
+// dist/echarts.min.js.
+func extractECharts(tgz []byte) ([]byte, error) {
+	sum := sha512.Sum512(tgz)
+	if got := "sha512-" + base64.StdEncoding.EncodeToString(sum[:]); got != echartsIntegrity {
+		return nil, fmt.Errorf("ECharts tarball integrity mismatch: got %s, want %s", got, echartsIntegrity)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(tgz))
+	if err != nil {
+		return nil, err
+	}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("ECharts tarball has no %s", echartsInTarball)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if h.Name == echartsInTarball {
+			return io.ReadAll(io.LimitReader(tr, 32<<20))
+		}
+	}
+}

@@ -1,0 +1,80 @@
+// Command ksim is a deterministic discrete-event simulator of Kubernetes scheduling and
+// autoscaling. See `ksim --help`.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit statuses.
+const (
+	exitOK       = 0
+	exitFailure  = 1 // the run failed (a limit was hit, a report could not be written, ...)
+	exitBadInput = 2 // bad flags, scenario, manifest or trace
+)
+
+// inputError marks an error caused by what the user gave: exit status 2.
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
+
+func badInput(err error) error { return &inputError{err} }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the command line and returns the exit status. Only main exits.
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "ksim: %v\n", err)
+	var ie *inputError
+	if errors.As(err, &ie) {
+		return exitBadInput
+	}
+	return exitFailure
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ksim",
+		Short: "Deterministic simulator of Kubernetes scheduling and autoscaling",
+		Long: `ksim replays CPU load through a simulated Kubernetes cluster: pods are placed by
+kube-scheduler's filter and score plugins, HorizontalPodAutoscalers scale Deployments as the
+upstream controller does, and nodes fail, drain and come back as the scenario says. A run is a
+pure function of the scenario and the seed: same inputs, byte-identical outputs.`,
+		Example: `  # Run the embedded default scenario and write out/summary.json and out/report.html
+  ksim run
+
+  # Run your own scenario with another seed
+  ksim run my-cluster/scenario.yaml --seed 7 --out results/`,
+		Version:       version(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
+	root.AddCommand(newRunCmd(stdout, stderr))
+	return root
+}
+
+// version is the module version ksim was built as ("(devel)" in a work tree).
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}

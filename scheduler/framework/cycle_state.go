@@ -1,0 +1,46 @@
+package framework
+
+// StateKey names one plugin's entry in a CycleState.
+type StateKey string
+
+// CycleState carries what plugins computed for the pod being scheduled, from PreFilter and
+// PreScore to the per-node Filter and Score calls. It lives for one scheduling cycle.
+//
+// Entries sit in a short slice searched linearly: a profile has a handful of entries, so a
+// lookup is a few string compares and never allocates, where a map would hash on every node.
+type CycleState struct {
+	keys []StateKey
+	vals []any
+}
+
+// NewCycleState returns an empty state.
+func NewCycleState() *CycleState { return &CycleState{} }
+
+// Reset empties the state for the next cycle, keeping its storage.
+func (c *CycleState) Reset() {
+	clear(c.vals)
+	c.keys = c.keys[:0]
+	c.vals = c.vals[:0]
+}
+
+// Write stores v under key, replacing any earlier value.
+func (c *CycleState) Write(key StateKey, v any) {
+	for i, k := range c.keys {
+		if k == key {
+			c.vals[i] = v
+			return
+		}
+	}
+	c.keys = append(c.keys, key)
+	c.vals = append(c.vals, v)
+}
+
+// Read returns the value stored under key.
+func (c *CycleState) Read(key StateKey) (any, bool) {
+	for i, k := range c.keys {
+		if k == key {
+			return c.vals[i], true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,117 @@
+package sim
+
+import "time"
+
+// Result is everything a run recorded, as plain data for the reports package. It holds no
+// pointers into the engine's state.
+type Result struct {
+	Scenario string
+	Seed     uint64
+	Duration time.Duration // simulated time covered (the horizon, or less if the queue emptied)
+	Events   int64         // events processed
+
+	Pods PodCounts
+	// PendingSeconds holds, for every pod that was bound, how long it waited from creation to
+	// binding, in seconds, in binding order.
+	PendingSeconds []float64
+
+	// Pending is the number of pods waiting to be scheduled, as a step series.
+	Pending Series
+	HPAs    []HPAResult
+	Nodes   []NodeResult
+
+	// Log is the timeline of notable events: node events, evictions, scale events, failed
+	// placements (the first failure of each pod, and its reason).
+	Log []LogEntry
+}
+
+// PodCounts are totals over the run.
+type PodCounts struct {
+	Created            int
+	Scheduled          int // pods bound to a node (each pod counts once)
+	UnschedulableAtEnd int // pods still pending at the end that the scheduler had rejected
+	PendingAtEnd       int // all pods still pending at the end
+	Evicted            int
+	Succeeded          int // Job pods that completed
+}
+
+// Series is a step function: the value holds from each point's time until the next point.
+// Points are in time order and consecutive points have different values.
+type Series struct {
+	Points []Point
+}
+
+// Point is one change of a step series.
+type Point struct {
+	T time.Duration
+	V float64
+}
+
+// Add appends (t, v) unless v equals the last value. If t equals the last point's time the last
+// point is replaced. Cost: O(1).
+func (s *Series) Add(t time.Duration, v float64) {
+	n := len(s.Points)
+	if n > 0 {
+		last := &s.Points[n-1]
+		if last.V == v {
+			return
+		}
+		if last.T == t {
+			last.V = v
+			if n > 1 && s.Points[n-2].V == v {
+				s.Points = s.Points[:n-1]
+			}
+			return
+		}
+	}
+	s.Points = append(s.Points, Point{T: t, V: v})
+}
+
+// HPAResult is one HorizontalPodAutoscaler's record.
+type HPAResult struct {
+	Namespace, Name string
+	Target          string // "Deployment/web"
+	MinReplicas     int32
+	MaxReplicas     int32
+	Replicas        Series // the target's spec.replicas
+	Ready           Series // ready pods of the target
+	Syncs           []HPASync
+	ScaleEvents     []ScaleEvent
+	// Demand is the load driving the target (cores), sampled every SampleInterval, and Unserved
+	// the part of it that the ready pods could not serve.
+	Demand   Series
+	Unserved Series
+}
+
+// HPASync is one sync of the controller.
+type HPASync struct {
+	T           time.Duration
+	Current     int32
+	Proposal    int32 // -1 when metrics failed
+	Desired     int32
+	Utilization int32 // %, -1 when unknown
+	Limited     string
+	Err         string
+}
+
+// ScaleEvent is one change of replicas written by the HPA.
+type ScaleEvent struct {
+	T        time.Duration
+	From, To int32
+}
+
+// NodeResult is one node's record.
+type NodeResult struct {
+	Name           string
+	Zone           string
+	AllocatableCPU int64  // milli-CPU
+	RequestedCPU   Series // milli-CPU requested by bound pods
+}
+
+// LogEntry is one line of the run's timeline.
+type LogEntry struct {
+	T      time.Duration
+	Kind   string // "node", "evict", "scale", "unschedulable", "job"
+	Object string // "node/n1", "pod/default/web-abc", "hpa/default/web"
+	Detail string
+}

@@ -1,0 +1,175 @@
+// Package workloads reads real trace formats and turns them into CPU demand over time.
+//
+// It is a library that the engine drives. Nothing in it knows about pods, nodes or the event
+// queue: a trace is read once at load time (ReadCSV, OpenCSV), turned into a Series, and the
+// engine asks the Series for demand at simulated time t whenever someone reads a pod's usage
+// (an HPA sync, a metrics scrape, a report sample). Share then splits that demand among the ready
+// pods of a workload (the "aggregate" load model).
+//
+// Everything here is deterministic: no clock, no randomness, no map iteration, and float
+// arithmetic in a fixed order.
+//
+// Costs (n = samples in the trace):
+//
+//	ReadCSV, OpenCSV    O(n) time, O(n) memory, one pass over the input (streamed)
+//	Trace.Series        O(n log n) once: copies and validates the trace, finds the median step
+//	Series.At           O(log n), no allocation
+//	Trace.Scaled        O(n), a new trace
+//	Trace.Max           O(n)
+//	Share               O(1), no allocation
+package workloads
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Series is demand as a function of simulated time: t is the offset from the start of the run,
+// the result is demand in cores (or in the trace's own unit before scaling). At is pure, cheap
+// (O(log n) for a trace) and safe for concurrent use.
+type Series interface {
+	At(t time.Duration) float64
+}
+
+// Trace is a sampled series read from a file.
+//
+// Invariants (ReadCSV guarantees them; Series checks them): len(Times) == len(Values) > 0,
+// Times[0] == 0, Times strictly increasing and at most MaxTime, Values finite and >= 0.
+//
+// Between samples the value holds (a step function): Values[i] is the demand over
+// [Times[i], Times[i+1]). A reader makes the first sample t = 0 by subtracting the first time
+// in the file from every time, so a trace of Unix timestamps starts at 0 too.
+type Trace struct {
+	Name   string          // where the trace came from, for messages (a file path)
+	Times  []time.Duration // offsets from the first sample
+	Values []float64
+}
+
+// Scaled returns a copy of t with every value multiplied by factor. A product too large for a
+// float64 saturates at math.MaxFloat64 so that the copy keeps Trace's invariants. Cost: O(n).
+//
+// factor must be finite and >= 0; Scaled panics otherwise (the caller validates user input, e.g.
+// a scenario's scale, before it gets here).
+func (t *Trace) Scaled(factor float64) *Trace {
+	if math.IsNaN(factor) || math.IsInf(factor, 0) || factor < 0 {
+		panic(fmt.Sprintf("workloads: Trace.Scaled: factor %v, want a finite number >= 0", factor))
+	}
+	out := &Trace{
+		Name:   t.Name,
+		Times:  append([]time.Duration(nil), t.Times...),
+		Values: make([]float64, len(t.Values)),
+	}
+	for i, v := range t.Values {
+		s := v * factor
+		if s > math.MaxFloat64 {
+			s = math.MaxFloat64
+		}
+		out.Values[i] = s
+	}
+	return out
+}
+
+// Max returns the largest value of t, or 0 for a trace without samples. Cost: O(n).
+func (t *Trace) Max() float64 {
+	m := 0.0
+	for _, v := range t.Values {
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}
+
+// Series returns t as a step function of time. The series holds a copy of the samples, so later
+// changes to t do not change it. Cost: O(n log n) once (copy, validation, median step); each At
+// is O(log n) and does not allocate.
+//
+// Before the first sample (t < 0) the series has the first value. After the last sample:
+//   - repeat false: the last value holds forever;
+//   - repeat true: the trace loops with period P = last time + median step between samples (the
+//     lower median when the count of steps is even), so the last value holds for one typical
+//     step and At(t) = At(t mod P). A one-sample trace is constant either way.
+//
+// Series panics when t breaks Trace's invariants; traces from ReadCSV never do.
+func (t *Trace) Series(repeat bool) Series {
+	if err := t.check(); err != nil {
+		panic("workloads: Trace.Series: " + err.Error())
+	}
+	s := &stepSeries{
+		times:  append([]time.Duration(nil), t.Times...),
+		values: append([]float64(nil), t.Values...),
+	}
+	if repeat && len(s.times) > 1 {
+		s.period = s.times[len(s.times)-1] + medianStep(s.times)
+	}
+	return s
+}
+
+// check reports the first broken invariant of t.
+func (t *Trace) check() error {
+	if len(t.Times) != len(t.Values) {
+		return fmt.Errorf("trace %q has %d times and %d values, want as many of each", t.Name, len(t.Times), len(t.Values))
+	}
+	if len(t.Times) == 0 {
+		return fmt.Errorf("trace %q has no samples, want at least one", t.Name)
+	}
+	if t.Times[0] != 0 {
+		return fmt.Errorf("trace %q starts at %v, want 0", t.Name, t.Times[0])
+	}
+	for i, v := range t.Values {
+		if i > 0 && t.Times[i] <= t.Times[i-1] {
+			return fmt.Errorf("trace %q: Times[%d] = %v is not after Times[%d] = %v, want increasing times", t.Name, i, t.Times[i], i-1, t.Times[i-1])
+		}
+		if t.Times[i] > MaxTime {
+			return fmt.Errorf("trace %q: Times[%d] = %v is beyond MaxTime (%v)", t.Name, i, t.Times[i], MaxTime)
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return fmt.Errorf("trace %q: Values[%d] = %v, want a finite number >= 0", t.Name, i, v)
+		}
+	}
+	return nil
+}
+
+// MaxPodMilli bounds Share's perPodMilli: 2^53 milli-CPU (about 9e12 cores), the largest range
+// in which a float64 holds every whole number, so the conversion to int64 is exact.
+const MaxPodMilli int64 = 1 << 53
+
+// Share is the aggregate load model: a workload's demand (cores) is split evenly among its ready
+// pods, and each pod uses at most its CPU limit.
+//
+// It returns each ready pod's usage in milli-CPU and the demand that the pods could not serve
+// (cores):
+//   - readyPods == 0: perPodMilli is 0 and all demand is unserved;
+//   - otherwise each pod's share is demandCores*1000/readyPods milli-CPU. When limitMilli > 0 and
+//     the share exceeds it, perPodMilli = limitMilli and
+//     unservedCores = demandCores - readyPods*limitMilli/1000 (> 0). Otherwise perPodMilli is the
+//     share rounded to the nearest milli-CPU (halves round up, as math.Round does for positive
+//     numbers) and unservedCores is 0: that rounding is measurement resolution, not lost demand.
+//
+// limitMilli <= 0 means no limit; perPodMilli never exceeds MaxPodMilli either way (demand
+// beyond it counts as unserved). Cost: O(1), no allocation.
+//
+// demandCores must be finite and >= 0 and readyPods >= 0; Share panics otherwise (a Series
+// never returns such demand, so a bad value is a bug in the caller).
+func Share(demandCores float64, readyPods int, limitMilli int64) (perPodMilli int64, unservedCores float64) {
+	if math.IsNaN(demandCores) || math.IsInf(demandCores, 0) || demandCores < 0 {
+		panic(fmt.Sprintf("workloads: Share: demandCores %v, want a finite number >= 0", demandCores))
+	}
+	if readyPods < 0 {
+		panic(fmt.Sprintf("workloads: Share: readyPods %d, want >= 0", readyPods))
+	}
+	if readyPods == 0 {
+		return 0, demandCores
+	}
+	capMilli := MaxPodMilli
+	if limitMilli > 0 && limitMilli < capMilli {
+		capMilli = limitMilli
+	}
+	shareMilli := demandCores * 1000 / float64(readyPods)
+	if shareMilli > float64(capMilli) {
+		unserved := demandCores - float64(readyPods)*float64(capMilli)/1000
+		return capMilli, max(unserved, 0)
+	}
+	return int64(math.Round(shareMilli)), 0
+}
