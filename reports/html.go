@@ -94,25 +94,25 @@ var reportTmpl = template.Must(template.New("report").
 
 // WriteHTML writes a self-contained HTML report of r: an overview, one chart per HPA, the
 // pending pods and the cluster's CPU requests over time, and the event log. The ECharts script
-// is inlined from opts.EChartsJS; see HTMLOptions for the alternatives. The same r and opts
+// is inlined from o.EChartsJS; see HTMLOptions for the alternatives. The same r and o
 // always give the same bytes.
 //
 // Cost: O(P log P) for the P points of all series, and the size of the output.
-func WriteHTML(w io.Writer, r *sim.Result, opts HTMLOptions) error {
-	if len(opts.EChartsJS) == 0 && !opts.AllowCDN {
+func WriteHTML(w io.Writer, r *sim.Result, o HTMLOptions) error {
+	if len(o.EChartsJS) == 0 && !o.AllowCDN {
 		return fmt.Errorf("reports: write HTML: %w", ErrNoECharts)
 	}
-	if opts.MaxPoints < 0 || opts.MaxLogLines < 0 {
+	if o.MaxPoints < 0 || o.MaxLogLines < 0 {
 		return fmt.Errorf("reports: write HTML: MaxPoints %d and MaxLogLines %d must not be negative (0 means the default)",
-			opts.MaxPoints, opts.MaxLogLines)
+			o.MaxPoints, o.MaxLogLines)
 	}
-	if opts.MaxPoints == 0 {
-		opts.MaxPoints = DefaultMaxPoints
+	if o.MaxPoints == 0 {
+		o.MaxPoints = DefaultMaxPoints
 	}
-	if opts.MaxLogLines == 0 {
-		opts.MaxLogLines = DefaultMaxLogLines
+	if o.MaxLogLines == 0 {
+		o.MaxLogLines = DefaultMaxLogLines
 	}
-	v, err := buildView(r, opts)
+	v, err := buildView(r, o)
 	if err != nil {
 		return fmt.Errorf("reports: write HTML: %w", err)
 	}

@@ -51,7 +51,8 @@ func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %s", e.Name, e.
 
 func (e *ParseError) Unwrap() error { return e.Err }
 
-// OpenCSV opens path in fsys and reads it with ReadCSV, naming it path in errors.
+// OpenCSV opens path in fsys and reads it with ReadCSV, naming it path in errors. An error
+// opening the file is returned as fs.FS returns it (an *fs.PathError).
 func OpenCSV(fsys fs.FS, path, timeColumn, valueColumn string) (*Trace, error) {
 	f, err := fsys.Open(path)
 	if err != nil {
@@ -71,9 +72,10 @@ func OpenCSV(fsys fs.FS, path, timeColumn, valueColumn string) (*Trace, error) {
 //     endings; blank lines are skipped; every row has as many fields as the header.
 //   - The header's names are matched exactly after trimming spaces (and a UTF-8 byte order mark
 //     on the first); each of the two names must appear once.
-//   - Times are seconds, decimal, >= 0 and <= MaxTime (fractions allowed, kept to the
-//     nanosecond), strictly increasing: this reader neither sorts rows nor merges duplicate
-//     times, both are errors. The trace is shifted so that its first sample is at t = 0.
+//   - Times are seconds, decimal, >= 0 and <= MaxTime, strictly increasing: this reader neither
+//     sorts rows nor merges duplicate times, both are errors. Fractions are kept to the
+//     nanosecond (rounded, halves up), and times that differ by less than that are duplicates.
+//     The trace is shifted so that its first sample is at t = 0.
 //   - Values are decimal numbers >= 0. Empty fields, NaN, Inf, hexadecimal and digit-separated
 //     ("1_000") numbers are errors. Spaces around a number are ignored.
 //   - At least one sample; at most MaxSamples, MaxInputBytes and MaxLineBytes.
@@ -132,13 +134,15 @@ func ReadCSV(r io.Reader, name, timeColumn, valueColumn string) (*Trace, error) 
 		if err != nil {
 			return nil, err
 		}
-		if sec > MaxTime.Seconds() {
+		// The float test keeps duration from overflowing; the exact one decides.
+		var t time.Duration
+		if sec <= MaxTime.Seconds()+1 {
+			t = duration(tText, sec)
+		}
+		if sec > MaxTime.Seconds()+1 || t > MaxTime {
 			return nil, p.errorf(tLine, "time %s in column %q is beyond MaxTime (%.0f s, about 126 years), want seconds (times in milliseconds or finer overflow it)",
 				quote(tText), timeColumn, MaxTime.Seconds())
 		}
-		// Exact for whole seconds, and rounded to the nearest nanosecond otherwise; within
-		// MaxTime the product cannot overflow.
-		t := time.Duration(math.Round(sec * 1e9))
 		if len(tr.Times) == 0 {
 			first = t
 		} else if t <= prev {
@@ -290,6 +294,39 @@ func (p *csvParser) number(s string, line int, what, column, want string) (float
 		v = 0
 	}
 	return v, nil
+}
+
+// duration converts a time field to a Duration, to the nearest nanosecond (halves round up).
+// text has passed number, and sec, its value, is at most MaxTime + 1 s.
+//
+// A plain decimal ("1700000000.123") is converted digit by digit, exactly: through a float64,
+// a fractional Unix timestamp would be off by up to a few hundred nanoseconds (its ulp), and
+// a 15 s step would read as 14.999999881 s. Text with an exponent goes through sec; for whole
+// seconds that is exact too, since sec*1e9 = sec*1953125*2^9 and sec*1953125 < 2^53 within
+// MaxTime.
+func duration(text string, sec float64) time.Duration {
+	digits := strings.TrimLeft(text, "+-") // a '-' only reaches here on a zero
+	if strings.ContainsAny(digits, "eE") {
+		return time.Duration(math.Round(sec * 1e9))
+	}
+	whole, frac, _ := strings.Cut(digits, ".")
+	var d time.Duration
+	for i := 0; i < len(whole); i++ {
+		d = d*10 + time.Duration(whole[i]-'0') // cannot overflow: the value is <= 4e9 + 1
+	}
+	d *= time.Second
+	scale := time.Second
+	for i := 0; i < len(frac); i++ {
+		if scale == 1 {
+			if frac[i] >= '5' {
+				d++
+			}
+			break
+		}
+		scale /= 10
+		d += time.Duration(frac[i]-'0') * scale
+	}
+	return d
 }
 
 // isDecimal reports whether s uses only the characters of a decimal float literal, ruling out

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
+	"math/rand/v2"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -36,6 +39,14 @@ func TestReadCSV(t *testing.T) {
 			want: &Trace{Times: []time.Duration{0, s(300)}, Values: []float64{1, 2}}},
 		{name: "nanosecond rounding", in: "t,v\n0,1\n0.0000000015,2\n",
 			want: &Trace{Times: []time.Duration{0, 2}, Values: []float64{1, 2}}},
+		{name: "fractional unix times are exact", in: "t,v\n1700000000.123,1\n1700000015.123,2\n1700000030.1229999995,3\n",
+			want: &Trace{Times: []time.Duration{0, s(15), s(30)}, Values: []float64{1, 2, 3}}},
+		{name: "halves round up", in: "t,v\n0.0000000025,1\n0.00000000749999,2\n",
+			want: &Trace{Times: []time.Duration{0, 4}, Values: []float64{1, 2}}},
+		{name: "exponent, whole seconds", in: "t,v\n1.376314846e9,1\n1.376315146E+9,2\n",
+			want: &Trace{Times: []time.Duration{0, s(300)}, Values: []float64{1, 2}}},
+		{name: "MaxTime", in: "t,v\n0,1\n4000000000,2\n",
+			want: &Trace{Times: []time.Duration{0, MaxTime}, Values: []float64{1, 2}}},
 		{name: "columns by name, others ignored", in: "x,v,t\nfoo,1,0\nbar,2,10\n",
 			want: &Trace{Times: []time.Duration{0, s(10)}, Values: []float64{1, 2}}},
 		{name: "CRLF, BOM, spaces, quotes", in: "\uFEFF t , x ,v\r\n\"0\",\"a,b\", 1\r\n 60 ,b,2 \r\n",
@@ -92,6 +103,8 @@ func TestReadCSV(t *testing.T) {
 			wantErr: `t.csv:2: time "1e400" in column "t" is not finite, want seconds from the trace start, a decimal number >= 0`},
 		{name: "time in milliseconds", in: "t,v\n1376314846000,1\n",
 			wantErr: `t.csv:2: time "1376314846000" in column "t" is beyond MaxTime (4000000000 s, about 126 years), want seconds (times in milliseconds or finer overflow it)`},
+		{name: "time just beyond MaxTime", in: "t,v\n0,1\n4000000000.000000001,2\n",
+			wantErr: `t.csv:3: time "4000000000.000000001" in column "t" is beyond MaxTime (4000000000 s, about 126 years), want seconds (times in milliseconds or finer overflow it)`},
 		{name: "time hexadecimal", in: "t,v\n0x1p3,1\n",
 			wantErr: `t.csv:2: time "0x1p3" in column "t" is not a decimal number, want seconds from the trace start, a decimal number >= 0`},
 		{name: "time out of order", in: "t,v\n0,1\n300,2\n200,3\n",
@@ -372,6 +385,37 @@ func BenchmarkReadCSV(b *testing.B) {
 	for b.Loop() {
 		if _, err := ReadCSV(strings.NewReader(string(data)), "azure-v2-1day.csv", "timestamp", "cpu_usage"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestDurationMatchesFloat checks the exact decimal conversion against the float one: they
+// agree to within the float's own error.
+func TestDurationMatchesFloat(t *testing.T) {
+	const seed = 3
+	rng := rand.New(rand.NewPCG(seed, 0))
+	for range 100_000 {
+		text := strconv.FormatUint(rng.Uint64N(4_000_000_000), 10)
+		if rng.IntN(2) == 0 {
+			text = strconv.FormatUint(rng.Uint64N(1000), 10)
+		}
+		if rng.IntN(4) > 0 {
+			frac := make([]byte, 1+rng.IntN(14))
+			for i := range frac {
+				frac[i] = byte('0' + rng.IntN(10))
+			}
+			text += "." + string(frac)
+		}
+		sec, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, viaFloat := duration(text, sec), time.Duration(math.Round(sec*1e9))
+		// The float is off by up to half an ulp of sec (parsing), half an ulp of the product and
+		// half a nanosecond (its rounding); the exact one by half a nanosecond.
+		slack := (math.Nextafter(sec, math.Inf(1))-sec)*1e9/2 + (math.Nextafter(sec*1e9, math.Inf(1))-sec*1e9)/2 + 1
+		if diff := math.Abs(float64(got - viaFloat)); diff > slack {
+			t.Fatalf("seed %d: duration(%q) = %d ns, the float gives %d ns", seed, text, got, viaFloat)
 		}
 	}
 }

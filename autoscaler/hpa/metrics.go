@@ -52,7 +52,7 @@ type combined struct {
 	replicas   int32 // -1 when nothing can be done (see combineProposals)
 	metricName string
 	err        error
-	failReason string
+	failReason string // the ScalingActive reason when replicas is -1
 	// The first cpu metric's current values, for Decision; -1 when unknown.
 	utilization  int32
 	averageMilli int64
@@ -105,5 +105,6 @@ func combineProposals(cur int32, props []metricProposal) combined {
 	if invalid >= len(props) || (invalid > 0 && c.replicas < cur) {
 		return combined{replicas: -1, err: c.err, failReason: c.failReason}
 	}
+	c.failReason = "" // ScalingActive is True/ValidMetricFound after all
 	return c
 }

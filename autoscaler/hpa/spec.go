@@ -18,6 +18,14 @@ const (
 	defaultCPUUtilization = 80
 )
 
+// Short names for the behavior enums.
+const (
+	selectMin      = autoscalingv2.MinChangePolicySelect
+	selectDisabled = autoscalingv2.DisabledPolicySelect
+	policyPods     = autoscalingv2.PodsScalingPolicy
+	policyPercent  = autoscalingv2.PercentScalingPolicy
+)
+
 // compiledSpec is an HPA's spec after defaulting and validation, in the form Sync reads.
 type compiledSpec struct {
 	minReplicas, maxReplicas int32
@@ -104,10 +112,12 @@ func compile(h *autoscalingv2.HorizontalPodAutoscaler, opts Options) (compiledSp
 	return c, nil
 }
 
+// compileRules compiles defaulted rules. A nil window (scale down, before the controller fills
+// it from its flag) compiles as 0.
 func compileRules(r *autoscalingv2.HPAScalingRules) scalingRules {
-	s := scalingRules{
-		window:       time.Duration(*r.StabilizationWindowSeconds) * time.Second,
-		selectPolicy: *r.SelectPolicy,
+	s := scalingRules{selectPolicy: *r.SelectPolicy}
+	if w := r.StabilizationWindowSeconds; w != nil {
+		s.window = time.Duration(*w) * time.Second
 	}
 	for _, p := range r.Policies {
 		period := time.Duration(p.PeriodSeconds) * time.Second

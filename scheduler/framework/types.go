@@ -152,7 +152,7 @@ func NewBoundPodInfo(pod *corev1.Pod, fts Features) *PodInfo {
 	opts := resourcehelper.PodResourcesOptions{
 		UseStatusResources: fts.EnableInPlacePodVerticalScaling,
 		InPlacePodLevelResourcesVerticalScalingEnabled: fts.EnableInPlacePodLevelResourcesVerticalScaling,
-		SkipPodLevelResources: !fts.EnablePodLevelResources,
+		SkipPodLevelResources:                          !fts.EnablePodLevelResources,
 	}
 	requests := resourcehelper.PodRequests(pod, opts)
 	podLevel := fts.EnablePodLevelResources && resourcehelper.IsPodLevelRequestsSet(pod)

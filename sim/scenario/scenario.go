@@ -54,12 +54,14 @@ type Scenario struct {
 	// (Decoding it belongs to the scheduler package.)
 	SchedulerConfig *File
 
-	Load   []Load
-	Events []NodeEvent
+	Load   []LoadSpec
+	Events []NodeEvent // in time order; events at the same time in file order
 
-	// FS and Dir locate the files the scenario refers to: trace paths in Load are relative to FS
-	// (already joined with the scenario's directory).
-	FS fs.FS
+	// FS and Dir locate the files the scenario refers to: trace paths in Load are paths within
+	// FS (already joined with the scenario's directory, Dir). For Load, FS is the OS filesystem
+	// from its root; for LoadFS, the fs.FS given.
+	FS  fs.FS
+	Dir string
 }
 
 // File is a file's name (for error messages) and contents.
@@ -107,8 +109,9 @@ type Ref struct {
 	Kind, Namespace, Name string
 }
 
-// Load drives a workload's CPU usage from a trace.
-type Load struct {
+// LoadSpec drives a workload's CPU usage from a trace (an entry of spec.load). It is not named
+// Load because that is the function that loads a scenario.
+type LoadSpec struct {
 	Target Ref
 	Trace  Trace
 	Model  string // "aggregate" (the only model so far)

@@ -4,6 +4,8 @@
 package tainttoleration
 
 import (
+	"errors"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"ksim.dev/ksim/scheduler/framework"
@@ -103,8 +105,4 @@ func (pl *TaintToleration) NormalizeScore(_ *framework.CycleState, _ *framework.
 	return helper.DefaultNormalizeScore(framework.MaxNodeScore, true, scores)
 }
 
-type stateError string
-
-func (e stateError) Error() string { return string(e) }
-
-const errNoPreScore = stateError("tainttoleration: Score called without PreScore")
+var errNoPreScore = errors.New("tainttoleration: Score called without PreScore")
