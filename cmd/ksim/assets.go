@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"ksim.dev/ksim/reports"
 )
 
 // The ECharts build that reports inline. It is never part of the repository: ksim takes it from
@@ -23,21 +25,17 @@ const (
 	echartsTarball   = "https://registry.npmjs.org/echarts/-/echarts-" + echartsVersion + ".tgz"
 	echartsIntegrity = "sha512-oTbVTsXfKuEhxftHqL5xprgLoc0k7uScAwtryCgWF6hPYFLRwOUHiFmHGCBKP5NPFNkDVopOieyUqYGH8Fa3kA=="
 	echartsInTarball = "package/dist/echarts.min.js"
-	echartsEnv       = "KSIM_ECHARTS_JS"
 )
 
-// echartsJS returns the ECharts library: from path, else $KSIM_ECHARTS_JS, else the cache,
-// filling the cache from the npm registry when it is empty.
+// echartsJS returns the ECharts library: from path, else $KSIM_ECHARTS_JS (reports.LoadECharts),
+// else the cache, filling the cache from the npm registry when it is empty.
 func echartsJS(path string, stderr io.Writer) ([]byte, error) {
-	if path == "" {
-		path = os.Getenv(echartsEnv)
-	}
-	if path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, badInput(fmt.Errorf("reading ECharts: %w", err))
-		}
+	b, err := reports.LoadECharts(path)
+	if err == nil {
 		return b, nil
+	}
+	if !errors.Is(err, reports.ErrNoECharts) {
+		return nil, badInput(err)
 	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
@@ -48,9 +46,9 @@ func echartsJS(path string, stderr io.Writer) ([]byte, error) {
 		return b, nil
 	}
 	fmt.Fprintf(stderr, "ksim: fetching echarts %s from the npm registry for the report (once; cached in %s)\n", echartsVersion, filepath.Dir(cached))
-	b, err := fetchECharts()
+	b, err = fetchECharts()
 	if err != nil {
-		return nil, fmt.Errorf("%w\n  the report inlines ECharts; give it with --echarts PATH or %s=PATH (e.g. from `npm pack echarts@%s`), or use --cdn", err, echartsEnv, echartsVersion)
+		return nil, fmt.Errorf("%w\n  the report inlines ECharts; give it with --echarts PATH or %s=PATH (e.g. from `npm pack echarts@%s`), or use --cdn", err, reports.EChartsEnv, echartsVersion)
 	}
 	if err := os.MkdirAll(filepath.Dir(cached), 0o755); err == nil {
 		tmp := cached + ".tmp"
