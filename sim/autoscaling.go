@@ -179,9 +179,9 @@ func (s *Simulation) hpaSync(h *hpaState) {
 	d := h.as.Sync(s.now, cur, samples)
 	h.res.Syncs = append(h.res.Syncs, HPASync{T: s.now, Current: d.Current, Proposal: d.Proposal,
 		Desired: d.Desired, Utilization: d.Utilization, Limited: d.Limited, Err: d.Err})
-	if d.Desired != cur && cur != 0 {
+	if d.Rescale {
 		h.res.ScaleEvents = append(h.res.ScaleEvents, ScaleEvent{T: s.now, From: cur, To: d.Desired})
-		s.logf("scale", "hpa/"+h.res.Namespace+"/"+h.res.Name, "%s: %d → %d replicas (utilization %d%%)", h.res.Target, cur, d.Desired, d.Utilization)
+		s.logf("scale", "hpa/"+h.res.Namespace+"/"+h.res.Name, "%s: %d → %d replicas: %s", h.res.Target, cur, d.Desired, d.Reason)
 		o.Replicas = d.Desired
 		h.res.Replicas.Add(s.now, float64(d.Desired))
 		s.reconcile(o)

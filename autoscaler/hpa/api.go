@@ -167,7 +167,7 @@ type Decision struct {
 // Memory: the recommendation list grows only while more syncs fall within the longest
 // stabilization window than it holds (an expired slot is reused, as upstream does), so it holds
 // at most window/syncPeriod+2 entries; likewise each scale-event list holds at most the events of
-// its longest policy period plus one.
+// its longest policy period plus one. Sync panics past maxHistory (65536) entries.
 type Autoscaler struct {
 	name    string // "namespace/name", for messages
 	created time.Duration
@@ -240,7 +240,7 @@ func (o Options) validate() error {
 // Name returns the HPA's "namespace/name".
 func (a *Autoscaler) Name() string { return a.name }
 
-// MinReplicas and MaxReplicas return the defaulted bounds.
+// MinReplicas returns spec.minReplicas, defaulted.
 func (a *Autoscaler) MinReplicas() int32 { return a.spec.minReplicas }
 
 // MaxReplicas returns spec.maxReplicas.
@@ -373,5 +373,18 @@ func (a *Autoscaler) Sync(now time.Duration, currentReplicas int32, pods []PodSa
 	a.statusDesired = desired
 	d.Desired = desired
 	d.Conditions = a.snapshotConditions()
+	a.checkHistoryBound()
 	return d
+}
+
+// maxHistory bounds each history list. The lists hold about one entry per sync within the
+// longest window or policy period (at most 3600 s): a caller syncing more often than every
+// 55 ms breaks that bound, which is a programmer error.
+const maxHistory = 1 << 16
+
+func (a *Autoscaler) checkHistoryBound() {
+	if len(a.recs) > maxHistory || len(a.upEvents) > maxHistory || len(a.downEvents) > maxHistory {
+		panic(fmt.Sprintf("hpa %s: history exceeds %d entries (%d recommendations, %d+%d scale events): syncs are too frequent for the stabilization windows and policy periods",
+			a.name, maxHistory, len(a.recs), len(a.upEvents), len(a.downEvents)))
+	}
 }

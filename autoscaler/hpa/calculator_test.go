@@ -395,3 +395,42 @@ func TestResourceAverageValueReplicas(t *testing.T) {
 		})
 	}
 }
+
+// Edge cases of the same function that upstream's tables leave uncovered. ksim cases.
+func TestReplicaCalcEdgeCases(t *testing.T) {
+	runCalcCases(t, []calcCase{{
+		// Filling a large unready pod in at 0 flips the ratio below 1: no scale up. (Without the
+		// fill-in, 2 ready pods at 2x the target would ask for 4.)
+		name:   "a large unready pod on a scale up flips the direction",
+		cur:    3,
+		pods:   named(pod(1000, 1000), pod(1000, 1000), pod(4000, 0, notReady)),
+		target: 50, wantReplicas: 3, wantUtilization: 100, wantRawAverage: 1000,
+	}, {
+		// Requests are read for every listed pod: a failed pod without one fails the metric.
+		name:    "an ignored pod without a request still fails the metric",
+		cur:     1,
+		pods:    named(pod(1000, 500), pod(0, 0, failed, noRequest, noMetric)),
+		target:  50,
+		wantErr: "missing request for cpu in Pod test-pod-1",
+	}, {
+		// ... but only after the check that some ready pod has a metric.
+		name:    "no ready metric is reported before a missing request",
+		cur:     2,
+		pods:    named(pod(1000, 500, notReady), pod(0, 0, noRequest, noMetric)),
+		target:  50,
+		wantErr: "did not receive metrics for targeted pods (pods might be unready)",
+	}, {
+		name:    "zero requests",
+		cur:     1,
+		pods:    named(pod(0, 500)),
+		target:  50,
+		wantErr: "no metrics returned matched known pods",
+	}, {
+		// Utilization is a ratio of sums, truncated: 1999/2000 = 99 %, not 99.95 %.
+		name:   "utilization is truncated to a whole percent",
+		tol:    &tolerances{},
+		cur:    2,
+		pods:   named(pod(1000, 1000), pod(1000, 999)),
+		target: 100, wantReplicas: 2, wantUtilization: 99, wantRawAverage: 999,
+	}})
+}

@@ -28,7 +28,7 @@ func (a *Autoscaler) proposeForMetric(now time.Duration, cur int32, m *metricSou
 			return metricFailed(ReasonFailedGetResourceMetric,
 				fmt.Errorf("failed to get %s resource metric value: failed to get %s usage: %w", res, res, err))
 		}
-		return metricProposal{replicas: n, name: res + " resource", utilization: -1, averageMilli: avg}
+		return metricProposal{replicas: n, name: m.name, utilization: -1, averageMilli: avg}
 	}
 	r, err := resourceUtilizationReplicas(now, cur, m.targetUtilization, tol, pods, &a.opts)
 	if err != nil {
@@ -37,7 +37,7 @@ func (a *Autoscaler) proposeForMetric(now time.Duration, cur int32, m *metricSou
 	}
 	return metricProposal{
 		replicas:     r.replicas,
-		name:         res + " resource utilization (percentage of request)",
+		name:         m.name,
 		utilization:  r.utilization,
 		averageMilli: r.rawAverage,
 	}

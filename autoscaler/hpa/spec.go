@@ -43,6 +43,10 @@ type compiledSpec struct {
 type metricSource struct {
 	typ      autoscalingv2.MetricSourceType
 	resource corev1.ResourceName
+	// name is how events and conditions name the metric (horizontal.go:
+	// computeStatusForResourceMetricGeneric), e.g. "cpu resource utilization (percentage of
+	// request)"; built once here rather than at every sync.
+	name string
 	// Upstream reads the target's pointers, not target.type: averageValue when set, else
 	// averageUtilization (horizontal.go: computeStatusForResourceMetricGeneric).
 	useAverageValue    bool
@@ -86,8 +90,10 @@ func compile(h *autoscalingv2.HorizontalPodAutoscaler, opts Options) (compiledSp
 		if t := m.Resource.Target; t.AverageValue != nil {
 			ms.useAverageValue = true
 			ms.targetAverageMilli = t.AverageValue.MilliValue()
+			ms.name = string(ms.resource) + " resource"
 		} else {
 			ms.targetUtilization = *t.AverageUtilization
+			ms.name = string(ms.resource) + " resource utilization (percentage of request)"
 		}
 		c.metrics = append(c.metrics, ms)
 	}

@@ -97,6 +97,7 @@ var (
 	intOrStringType = reflect.TypeFor[intstr.IntOrString]()
 	timeType        = reflect.TypeFor[metav1.Time]()
 	microTimeType   = reflect.TypeFor[metav1.MicroTime]()
+	scenarioPkgPath = reflect.TypeFor[Scenario]().PkgPath()
 )
 
 func (w *walker) walk(v any, t reflect.Type, path string, depth int) {
@@ -301,11 +302,14 @@ func closest(key string, known []string) string {
 	return ""
 }
 
-// editDistance is the Levenshtein distance between a and b (bytes), for short names.
+// editDistance is the optimal string alignment distance between a and b (bytes): insertions,
+// deletions, substitutions and swaps of two adjacent bytes each cost 1. For short names only.
 func editDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return math.MaxInt
 	}
+	// d[i][j] is the distance between a[:i] and b[:j]; three rows suffice.
+	prev2 := make([]int, len(b)+1)
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -318,9 +322,13 @@ func editDistance(a, b string) int {
 			if a[i-1] != b[j-1] {
 				c++
 			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+			c = min(c, prev[j]+1, cur[j-1]+1)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				c = min(c, prev2[j-2]+1)
+			}
+			cur[j] = c
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
 }
@@ -330,8 +338,10 @@ func wrongType(t reflect.Type, v any) string {
 	msg := fmt.Sprintf("want %s, got %s", describeType(t), describeValue(v))
 	if t.Kind() == reflect.String {
 		switch v.(type) {
-		case json.Number, bool:
+		case json.Number:
 			msg += fmt.Sprintf(` (quote it: "%v")`, v)
+		case bool:
+			msg += " (YAML reads unquoted yes, no, y, n, on, off, true and false as booleans: quote the value)"
 		}
 	}
 	return msg
@@ -404,6 +414,9 @@ func customMsg(t reflect.Type, v any, err error) string {
 		return fmt.Sprintf("want an integer or a string (e.g. 1 or \"25%%\"), got %s", describeValue(v))
 	case timeType, microTimeType:
 		return fmt.Sprintf("%s is not a time; want RFC 3339, e.g. 2024-01-02T15:04:05Z", valueText(v))
+	}
+	if t.PkgPath() == scenarioPkgPath {
+		return err.Error() // this package's types say what they want
 	}
 	return fmt.Sprintf("%s: %v", valueText(v), err)
 }

@@ -210,6 +210,17 @@ func yamlDoc(f *srcFile, text []byte, line int) (*doc, *Error) {
 		return nil, nil
 	}
 	j, err := yaml.YAMLToJSONStrict(text)
+	if err != nil && strings.Contains(err.Error(), "already set in map") {
+		// go-yaml v2's strict mode also rejects a key that overrides one brought in by a merge
+		// key (`<<: *base` then `name: x`), which is valid YAML. Report only keys that really
+		// appear twice in one mapping.
+		dupLine, key := duplicateKey(text)
+		if dupLine == 0 {
+			j, err = yaml.YAMLToJSON(text)
+		} else {
+			return nil, &Error{File: f.name, Line: line + dupLine - 1, Msg: fmt.Sprintf("invalid YAML: key %s appears twice in the same map", quoteShort(key))}
+		}
+	}
 	if err != nil {
 		return nil, yamlError(f, text, line, err)
 	}
@@ -217,6 +228,43 @@ func yamlDoc(f *srcFile, text []byte, line int) (*doc, *Error) {
 		return nil, nil
 	}
 	return &doc{file: f, text: text, line: line, json: j}, nil
+}
+
+// duplicateKey returns the line (within text) of the first key that appears a second time in
+// one mapping, and the key; line is 0 when there is none (or text does not parse).
+func duplicateKey(text []byte) (line int, key string) {
+	var n yaml3.Node
+	if yaml3.Unmarshal(text, &n) != nil {
+		return 0, ""
+	}
+	var walk func(n *yaml3.Node, depth int) *yaml3.Node
+	walk = func(n *yaml3.Node, depth int) *yaml3.Node {
+		if depth > 1000 {
+			return nil
+		}
+		if n.Kind == yaml3.MappingNode {
+			seen := make(map[string]bool, len(n.Content)/2)
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i]
+				if k.Kind == yaml3.ScalarNode && k.Tag != "!!merge" {
+					if seen[k.Value] {
+						return k
+					}
+					seen[k.Value] = true
+				}
+			}
+		}
+		for _, c := range n.Content {
+			if k := walk(c, depth+1); k != nil {
+				return k
+			}
+		}
+		return nil
+	}
+	if k := walk(&n, 0); k != nil {
+		return k.Line, k.Value
+	}
+	return 0, ""
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+): ([^\n]*)`)

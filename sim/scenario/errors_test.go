@@ -106,7 +106,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		// The scenario file.
 		{"scenario: bad YAML", []edit{{"scenario.yaml", "duration: 24h", "duration: [24h"}},
-			"scenario.yaml:6: ", "invalid YAML"},
+			"scenario.yaml:5: ", "invalid YAML: did not find expected ',' or ']'"},
 		{"scenario: unknown top-level field", []edit{{"scenario.yaml", "spec:\n", "specs: {}\nspec:\n"}},
 			"scenario.yaml:4: specs: ", `unknown field "specs"; did you mean "spec"?`},
 		{"scenario: unknown spec field", []edit{{"scenario.yaml", "  duration: 24h\n", "  duration: 24h\n  durtion: 1h\n"}},
@@ -116,7 +116,7 @@ func TestLoadErrors(t *testing.T) {
 		{"scenario: wrong kind", []edit{{"scenario.yaml", "kind: Scenario", "kind: Simulation"}},
 			"scenario.yaml:2: kind: ", `"Simulation" is not supported; want Scenario`},
 		{"scenario: missing duration", []edit{{"scenario.yaml", "  duration: 24h\n", ""}},
-			"scenario.yaml:5: spec.duration: ", "required: the simulated time to run"},
+			"scenario.yaml:4: spec.duration: ", "required: the simulated time to run"},
 		{"scenario: bad duration string", []edit{{"scenario.yaml", "duration: 24h", "duration: 2d"}},
 			"scenario.yaml:5: spec.duration: ", `"2d" is not a Go duration; write e.g. 30s, 5m, 1h30m or 48h (units: ns, us, ms, s, m, h); there are no days or weeks`},
 		{"scenario: duration without unit", []edit{{"scenario.yaml", "duration: 24h", "duration: 48"}},
@@ -152,9 +152,7 @@ func TestLoadErrors(t *testing.T) {
 		{"event: after duration", []edit{{"scenario.yaml", "at: 1h", "at: 25h"}},
 			"scenario.yaml:12: spec.events[0].at: ", "25h0m0s is after the end of the run (spec.duration 24h0m0s); events must happen within [0, duration]"},
 		{"event: two actions", []edit{{"scenario.yaml", "fail: {nodes: [n1]}", "fail: {nodes: [n1]}\n    cordon: {nodes: [n2]}"}},
-			"scenario.yaml:14: spec.events[0].fail: ", "an event has exactly one action, this one has 2 (cordon, fail)"},
-		{"event: no action", []edit{{"scenario.yaml", "fail: {nodes: [n1]}", "{}"}},
-			"", ""}, // replaced below: see "event: no action (empty)"
+			"scenario.yaml:14: spec.events[0].cordon: ", "an event has exactly one action, this one has 2 (fail, cordon)"},
 		{"event: no action (empty)", []edit{{"scenario.yaml", "  - at: 1h\n    fail: {nodes: [n1]}\n", "  - at: 1h\n"}},
 			"scenario.yaml:12: spec.events[0]: ", "no action; give exactly one of: add, fail, recover, remove, cordon, uncordon, taint, untaint"},
 		{"event: bad taint", []edit{{"scenario.yaml", "fail: {nodes: [n1]}", `taint: {nodes: [n1], taint: "maintenance=true"}`}},
@@ -192,7 +190,7 @@ func TestLoadErrors(t *testing.T) {
 
 		// Manifests: syntax and shape.
 		{"manifest: bad YAML", []edit{{"apps.yaml", "      - name: web\n", "      - name: web\n       image: x\n"}},
-			"apps.yaml:15: ", "invalid YAML: "},
+			"apps.yaml:14: ", "invalid YAML: did not find expected key"},
 		{"manifest: repeated key", []edit{{"apps.yaml", "  replicas: 2\n", "  replicas: 2\n  replicas: 3\n"}},
 			"apps.yaml:7: ", `invalid YAML: key "replicas" appears twice in the same map`},
 		{"manifest: bad JSON", []edit{{"scenario.yaml", "workloads: [apps.yaml]", "workloads: [apps.json]"}, {"apps.json", "", "{\"apiVersion\": \"v1\",\n \"kind\": \"Pod\",\n \"metadata\": {\"name\": \"p\"}\n \"spec\": {}}\n"}},
@@ -204,7 +202,7 @@ func TestLoadErrors(t *testing.T) {
 		{"manifest: kind in the wrong case", []edit{{"apps.yaml", "kind: Deployment", "kind: deployment"}},
 			"apps.yaml:2: kind: ", `"deployment" is not a kind; kinds are case-sensitive: did you mean Deployment?`},
 		{"manifest: Node in a workloads file", []edit{{"apps.yaml", "", baseApps + "---\n" + baseNodes[:strings.Index(baseNodes, "---")]}},
-			"apps.yaml:28: kind: ", `"Node" is not allowed in a spec.workloads file`},
+			"apps.yaml:29: kind: ", `"Node" is not allowed in a spec.workloads file`},
 		{"manifest: wrong apiVersion", []edit{{"apps.yaml", "apiVersion: autoscaling/v2", "apiVersion: autoscaling/v1"}},
 			"apps.yaml:19: apiVersion: ", `"autoscaling/v1" is not supported for HorizontalPodAutoscaler; want autoscaling/v2`},
 		{"manifest: List with an unsupported item", []edit{{"apps.yaml", "", baseApps + "---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c}\n"}},
@@ -226,6 +224,11 @@ func TestLoadErrors(t *testing.T) {
 		{"manifest: label value is a number", []edit{{"apps.yaml", "labels: {app: web}", "labels: {app: web, v: 2}"}},
 			"apps.yaml:11: spec.template.metadata.labels.v: ", `want a string, got the number 2 (quote it: "2")`},
 
+		{"manifest: YAML boolean for a string", []edit{{"nodes.yaml", "name: n2", "name: no"}},
+			"nodes.yaml:12: metadata.name: ", "want a string, got false (YAML reads unquoted yes, no, y, n, on, off, true and false as booleans: quote the value)"},
+		{"manifest: real duplicate key beside a merge key", []edit{{"apps.yaml", "      - name: web\n        image: nginx\n", "      - &c {name: web, image: nginx}\n      - <<: *c\n        name: side\n        name: car\n"}},
+			"apps.yaml:17: ", `invalid YAML: key "name" appears twice in the same map`},
+
 		// Manifests: validation.
 		{"deployment: negative replicas", []edit{{"apps.yaml", "replicas: 2", "replicas: -1"}},
 			"apps.yaml:6: spec.replicas: ", "must be 0 or more, got -1"},
@@ -238,8 +241,7 @@ func TestLoadErrors(t *testing.T) {
 		{"deployment: selector does not match", []edit{{"apps.yaml", "matchLabels: {app: web}", "matchLabels: {app: api}"}},
 			"apps.yaml:7: spec.selector: ", "does not match spec.template.metadata.labels (selector app=api, template labels {app=web})"},
 		{"deployment: no name", []edit{{"apps.yaml", "metadata:\n  name: web\nspec:\n  replicas", "metadata:\n  labels: {}\nspec:\n  replicas"}},
-			"apps.yaml:3: metadata: ", "", // see below
-		},
+			"apps.yaml:3: metadata.name: ", "required: every Deployment needs a name"},
 		{"deployment: invalid name", []edit{{"apps.yaml", "  name: web\nspec:\n  replicas", "  name: Web_1\nspec:\n  replicas"}},
 			"apps.yaml:4: metadata.name: ", `"Web_1" is not a valid name: a lowercase RFC 1123 subdomain`},
 		{"deployment: unknown ksim annotation", []edit{{"apps.yaml", "  name: web\nspec:\n  replicas", "  name: web\n  annotations: {ksim.dev/startup: 1s}\nspec:\n  replicas"}},
@@ -247,7 +249,7 @@ func TestLoadErrors(t *testing.T) {
 		{"deployment: bad annotation duration", []edit{{"apps.yaml", "  name: web\nspec:\n  replicas", "  name: web\n  annotations:\n    ksim.dev/readiness-delay: soon\nspec:\n  replicas"}},
 			"apps.yaml:6: metadata.annotations.ksim.dev/readiness-delay: ", `"soon" is not a Go duration`},
 		{"manifest: duplicate names", []edit{{"apps.yaml", "", baseApps + "---\n" + baseApps[:strings.Index(baseApps, "---")]}},
-			"apps.yaml:30: metadata.name: ", "duplicate Deployment default/web; first defined at apps.yaml:4"},
+			"apps.yaml:31: metadata.name: ", "duplicate Deployment default/web; first defined at apps.yaml:4"},
 		{"node: duplicate names across files", []edit{{"scenario.yaml", "cluster: [nodes.yaml]", "cluster: [nodes.yaml, more.yaml]"}, {"more.yaml", "", baseNodes}},
 			"more.yaml:4: metadata.name: ", "duplicate Node n1; first defined at nodes.yaml:4"},
 		{"node: no cpu", []edit{{"nodes.yaml", `capacity: {cpu: "4", memory: 16Gi}` + "\n---", "capacity: {memory: 16Gi}\n---"}},
@@ -277,15 +279,13 @@ func TestLoadErrors(t *testing.T) {
 
 		// The scheduler configuration.
 		{"scheduler: wrong kind", []edit{{"scenario.yaml", "  duration: 24h\n", "  duration: 24h\n  scheduler: sched.yaml\n"}, {"sched.yaml", "", "apiVersion: kubescheduler.config.k8s.io/v1\nkind: SchedulerConfig\n"}},
-			"sched.yaml:2: kind: ", `the string "SchedulerConfig" is not supported; want KubeSchedulerConfiguration`},
+			"sched.yaml:2: kind: ", `"SchedulerConfig" is not supported; want KubeSchedulerConfiguration`},
+	}
+	if len(cases) < 25 {
+		t.Errorf("only %d cases", len(cases))
 	}
 	seen := map[string]bool{}
-	n := 0
 	for _, tc := range cases {
-		if tc.at == "" || tc.msg == "" {
-			continue
-		}
-		n++
 		t.Run(tc.name, func(t *testing.T) {
 			if seen[tc.name] {
 				t.Fatalf("duplicate case name")
@@ -315,14 +315,19 @@ func TestLoadErrors(t *testing.T) {
 				t.Fatalf("error is %T, want a non-empty Errors", err)
 			}
 			for _, e := range es {
+				if e.File == "" || e.Msg == "" {
+					t.Errorf("incomplete Error %#v", e)
+				}
+			}
+			if testing.Verbose() {
+				t.Logf("\n%v", err)
+			}
+			for _, e := range es {
 				if s := e.Error(); strings.HasPrefix(s, tc.at) && strings.Contains(s[len(tc.at):], tc.msg) {
 					return
 				}
 			}
 			t.Errorf("no message starts with %q and contains %q; got:\n%v", tc.at, tc.msg, err)
 		})
-	}
-	if n < 25 {
-		t.Errorf("only %d cases", n)
 	}
 }

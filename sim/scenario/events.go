@@ -292,13 +292,18 @@ func (l *loader) checkEventNodes(src objSrc, pending []pendingEvent) {
 					continue
 				}
 				bad = true
+				if l.partial {
+					continue
+				}
 				f := fmt.Sprintf("%s[%d]", p.selField, j)
 				if at, ok := removed[name]; ok {
 					l.errAt(src, f, "node %s was removed at %s, before this event at %s", quoteShort(name), at, ev.At)
 				} else if s := closest(name, liveNames()); s != "" {
 					l.errAt(src, f, "no node %s at %s; did you mean %s?", quoteShort(name), ev.At, quoteShort(s))
+				} else if names := liveNames(); len(names) > 0 {
+					l.errAt(src, f, "no node %s at %s (nodes then: %s)", quoteShort(name), ev.At, listShort(names, 8))
 				} else {
-					l.errAt(src, f, "no node %s at %s (nodes then: %s)", quoteShort(name), ev.At, listShort(liveNames(), 8))
+					l.errAt(src, f, "no node %s at %s (there are no nodes then)", quoteShort(name), ev.At)
 				}
 			}
 		default:
@@ -311,6 +316,8 @@ func (l *loader) checkEventNodes(src objSrc, pending []pendingEvent) {
 			}
 			if !matched {
 				bad = true
+			}
+			if !matched && !l.partial {
 				l.errAt(src, p.selField, "no node has labels %s at %s%s", formatLabels(ev.Labels), ev.At, labelHint(ev.Labels, live, liveNames()))
 			}
 		}

@@ -91,6 +91,11 @@ type loader struct {
 	defaultPC *object            // the PriorityClass with globalDefault: true
 	podOwners []podOwner         // pod specs, for priority resolution once all files are read
 	loads     map[Ref]string     // load targets already used, and where
+
+	// partial is set when a manifest file could not be read or parsed to its end: objects may
+	// be missing, so references to missing objects are not reported (they would only repeat
+	// the first error).
+	partial bool
 }
 
 func newLoader(fsys fs.FS, dir string, osRoot bool) *loader {
@@ -204,15 +209,22 @@ func (l *loader) readFile(fsPath, name string) (*srcFile, error) {
 		return nil, fileErr(err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return nil, errors.New("is a directory; want a file")
+	tooLarge := fmt.Errorf("file is larger than %d MiB (MaxFileBytes); split it", MaxFileBytes>>20)
+	if st, err := f.Stat(); err == nil {
+		if st.IsDir() {
+			return nil, errors.New("is a directory; want a file")
+		}
+		if st.Size() > MaxFileBytes {
+			return nil, tooLarge
+		}
 	}
+	// The limit applies while reading too: some files do not know their size (pipes, /proc).
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
 		return nil, fileErr(err)
 	}
 	if len(data) > MaxFileBytes {
-		return nil, fmt.Errorf("file is larger than %d MiB (MaxFileBytes); split it", MaxFileBytes>>20)
+		return nil, tooLarge
 	}
 	return &srcFile{fsPath: fsPath, name: name, data: data}, nil
 }
@@ -446,6 +458,7 @@ func (l *loader) scenario(src objSrc, sd *scenarioDoc, name string) {
 	// Manifests. Files load in the order named; cluster files first.
 	if len(s.Cluster) == 0 {
 		l.errAt(src, "spec.cluster", "at least one file with Node manifests is required (e.g. cluster: [nodes.yaml])")
+		l.partial = true
 	}
 	for i, ref := range s.Cluster {
 		l.manifestFile(src, fmt.Sprintf("spec.cluster[%d]", i), ref, roleCluster)
@@ -573,10 +586,10 @@ func (l *loader) schedulerFile(src objSrc, ref string) {
 	ds := objSrc{d: d}
 	const wantAV, wantKind = "kubescheduler.config.k8s.io/v1", "KubeSchedulerConfiguration"
 	if tm.APIVersion != wantAV {
-		l.errAt(ds, "apiVersion", "%s is not supported; want %s", describeValue(tm.APIVersion), wantAV)
+		l.errAt(ds, "apiVersion", "%s is not supported; want %s", valueText(tm.APIVersion), wantAV)
 	}
 	if tm.Kind != wantKind {
-		l.errAt(ds, "kind", "%s is not supported; want %s", describeValue(tm.Kind), wantKind)
+		l.errAt(ds, "kind", "%s is not supported; want %s", valueText(tm.Kind), wantKind)
 	}
 	l.sc.SchedulerConfig = &File{Path: name, Data: f.data}
 }

@@ -67,7 +67,9 @@ func (l *loader) load(src objSrc, i int, ld *loadDoc) {
 	} else {
 		out.Target = ref
 		key := objKey{kind: ref.Kind, ns: ref.Namespace, name: ref.Name}
-		if _, exists := l.objects[key]; !exists {
+		if _, exists := l.objects[key]; !exists && l.partial {
+			ok = false
+		} else if !exists {
 			l.errAt(src, field+".target", "no %s %s in namespace %s%s", ref.Kind, quoteShort(ref.Name), ref.Namespace, l.suggest(key))
 			ok = false
 		} else if where, dup := l.loads[ref]; dup {

@@ -98,6 +98,7 @@ func (l *loader) manifestFile(src objSrc, field, ref string, r role) []*object {
 	fsPath, name, err := l.resolve(ref)
 	if err != nil {
 		l.errAt(src, field, "%v", err)
+		l.partial = true
 		return nil
 	}
 	if l.files[fsPath] {
@@ -109,9 +110,13 @@ func (l *loader) manifestFile(src objSrc, field, ref string, r role) []*object {
 	f, err := l.readFile(fsPath, name)
 	if err != nil {
 		l.errAt(src, field, "%s: %v", name, err)
+		l.partial = true
 		return nil
 	}
 	docs, perr := splitDocuments(f)
+	if perr != nil {
+		l.partial = true
+	}
 	var objs []*object
 	for _, d := range docs {
 		objs = append(objs, l.document(d, r)...)
@@ -120,6 +125,7 @@ func (l *loader) manifestFile(src objSrc, field, ref string, r role) []*object {
 		l.add(perr)
 	} else if len(docs) == 0 {
 		l.add(&Error{File: name, Msg: "the file holds no objects; want " + allowedKinds(r)})
+		l.partial = true
 	}
 	return objs
 }
@@ -142,6 +148,7 @@ func (l *loader) document(d *doc, r role) []*object {
 	src := objSrc{d: d}
 	if jsonKind(d.json) != "a map" {
 		l.errAt(src, "", "want a Kubernetes object (a map with apiVersion, kind and metadata), got %s", jsonKind(d.json))
+		l.partial = true
 		return nil
 	}
 	var tm typeMeta
@@ -165,12 +172,20 @@ type listDoc struct {
 }
 
 func (l *loader) list(src objSrc, data []byte, apiVersion, kind string, r role) []*object {
+	objs := l.listItems(src, data, apiVersion, kind, r)
+	if objs == nil {
+		l.partial = true
+	}
+	return objs
+}
+
+func (l *loader) listItems(src objSrc, data []byte, apiVersion, kind string, r role) []*object {
 	implied := ""
 	if kind != "List" {
 		implied = strings.TrimSuffix(kind, "List")
 		ki := kindByName(implied)
 		if ki.role != r {
-			l.errAt(src, "kind", "%s is not allowed in a %s file; allowed: %s", kind, r, allowedKinds(r))
+			l.errAt(src, "kind", "%s is not allowed in a %s file; allowed: %s", quoteShort(kind), r, allowedKinds(r))
 			return nil
 		}
 		if apiVersion != ki.apiVersion {
@@ -194,6 +209,7 @@ func (l *loader) list(src objSrc, data []byte, apiVersion, kind string, r role) 
 		isrc := objSrc{d: src.d, prefix: fmt.Sprintf("items[%d]", i)}
 		if jsonKind(item) != "a map" {
 			l.errAt(isrc, "", "want a Kubernetes object (a map with apiVersion, kind and metadata), got %s", jsonKind(item))
+			l.partial = true
 			continue
 		}
 		if o := l.object(isrc, item, r, implied); o != nil {
@@ -207,6 +223,15 @@ func (l *loader) list(src objSrc, data []byte, apiVersion, kind string, r role) 
 // the item kind of a typed list ("" otherwise). It returns nil when the kind is not one ksim
 // reads.
 func (l *loader) object(src objSrc, data []byte, r role, implied string) *object {
+	o := l.decodeObject(src, data, r, implied)
+	if o == nil {
+		// An object whose identity is unknown may be what other objects refer to.
+		l.partial = true
+	}
+	return o
+}
+
+func (l *loader) decodeObject(src objSrc, data []byte, r role, implied string) *object {
 	var tm typeMeta
 	_ = json.Unmarshal(data, &tm)
 	apiVersion, kind := tm.strings()

@@ -140,5 +140,5 @@ type NodeEvent struct {
 	Labels map[string]string
 	Taint  *corev1.Taint // taint and untaint
 	Node   *corev1.Node  // add
-	Source string       // "FILE:LINE" of the event, for messages
+	Source string        // "FILE:LINE" of the event, for messages
 }

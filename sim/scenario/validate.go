@@ -501,6 +501,9 @@ func (l *loader) finishWorkloads() {
 		}
 		key := objKey{kind: "Deployment", ns: o.key.ns, name: ref.Name}
 		t, ok := l.objects[key]
+		if !ok && l.partial {
+			continue
+		}
 		if !ok {
 			l.errAt(o.src, "spec.scaleTargetRef.name", "no Deployment %s in namespace %s%s", quoteShort(ref.Name), o.key.ns, l.suggest(key))
 			continue
@@ -558,6 +561,9 @@ func (l *loader) priority(po podOwner) {
 		if builtin, isSystem := systemPriorityClasses[name]; isSystem && !ok {
 			value = builtin
 			break
+		}
+		if !ok && l.partial {
+			return
 		}
 		if !ok {
 			l.errAt(po.o.src, po.field+".priorityClassName", "no PriorityClass %s in the workloads; define it, or use system-cluster-critical or system-node-critical%s", quoteShort(name), l.suggest(objKey{kind: "PriorityClass", name: name}))
