@@ -13,7 +13,7 @@
 //
 //	ReadCSV, OpenCSV    O(n) time, O(n) memory, one pass over the input (streamed)
 //	Trace.Series        O(n log n) once: copies and validates the trace, finds the median step
-//	Series.At           O(log n), no allocation
+//	Series.At           O(log n), O(1) for evenly spaced samples; no allocation
 //	Trace.Scaled        O(n), a new trace
 //	Trace.Max           O(n)
 //	Share               O(1), no allocation
@@ -27,7 +27,7 @@ import (
 
 // Series is demand as a function of simulated time: t is the offset from the start of the run,
 // the result is demand in cores (or in the trace's own unit before scaling). At is pure, cheap
-// (O(log n) for a trace) and safe for concurrent use.
+// (at most O(log n) for a trace) and safe for concurrent use.
 type Series interface {
 	At(t time.Duration) float64
 }
@@ -83,7 +83,7 @@ func (t *Trace) Max() float64 {
 
 // Series returns t as a step function of time. The series holds a copy of the samples, so later
 // changes to t do not change it. Cost: O(n log n) once (copy, validation, median step); each At
-// is O(log n) and does not allocate.
+// is O(log n), O(1) when the samples are evenly spaced, and does not allocate.
 //
 // Before the first sample (t < 0) the series has the first value. After the last sample:
 //   - repeat false: the last value holds forever;
@@ -96,14 +96,7 @@ func (t *Trace) Series(repeat bool) Series {
 	if err := t.check(); err != nil {
 		panic("workloads: Trace.Series: " + err.Error())
 	}
-	s := &stepSeries{
-		times:  append([]time.Duration(nil), t.Times...),
-		values: append([]float64(nil), t.Values...),
-	}
-	if repeat && len(s.times) > 1 {
-		s.period = s.times[len(s.times)-1] + medianStep(s.times)
-	}
-	return s
+	return newStepSeries(t.Times, t.Values, repeat)
 }
 
 // check reports the first broken invariant of t.
@@ -141,11 +134,12 @@ const MaxPodMilli int64 = 1 << 53
 // It returns each ready pod's usage in milli-CPU and the demand that the pods could not serve
 // (cores):
 //   - readyPods == 0: perPodMilli is 0 and all demand is unserved;
-//   - otherwise each pod's share is demandCores*1000/readyPods milli-CPU. When limitMilli > 0 and
-//     the share exceeds it, perPodMilli = limitMilli and
-//     unservedCores = demandCores - readyPods*limitMilli/1000 (> 0). Otherwise perPodMilli is the
-//     share rounded to the nearest milli-CPU (halves round up, as math.Round does for positive
-//     numbers) and unservedCores is 0: that rounding is measurement resolution, not lost demand.
+//   - otherwise each pod's share is demandCores*1000/readyPods milli-CPU. When limitMilli > 0
+//     and the share exceeds it, perPodMilli = limitMilli and
+//     unservedCores = demandCores - readyPods*limitMilli/1000 (never negative). Otherwise
+//     perPodMilli is the share rounded to the nearest milli-CPU (halves round up, as math.Round
+//     does for positive numbers) and unservedCores is 0: that rounding is measurement
+//     resolution, not lost demand.
 //
 // limitMilli <= 0 means no limit; perPodMilli never exceeds MaxPodMilli either way (demand
 // beyond it counts as unserved). Cost: O(1), no allocation.

@@ -109,9 +109,14 @@ func TestSeriesAtReference(t *testing.T) {
 	for trial := range 500 {
 		n := 1 + rng.IntN(40)
 		tr := &Trace{Times: make([]time.Duration, n), Values: make([]float64, n)}
+		regular := trial%2 == 0 // evenly spaced: At's O(1) path
+		step := 1 + time.Duration(rng.IntN(5))*time.Second
 		for i := range n {
 			if i > 0 {
-				tr.Times[i] = tr.Times[i-1] + 1 + time.Duration(rng.IntN(5))*time.Second
+				tr.Times[i] = tr.Times[i-1] + step
+			}
+			if !regular {
+				step = 1 + time.Duration(rng.IntN(5))*time.Second
 			}
 			tr.Values[i] = float64(rng.IntN(100))
 		}
@@ -302,33 +307,43 @@ func TestSharePanics(t *testing.T) {
 var sinkFloat float64
 
 // BenchmarkSeriesAt reads a series at pseudo-random times (so that the branch predictor cannot
-// learn the search path) over traces of n samples at a 5-minute step, within the trace and past
-// its end (repeat=true loops, repeat=false holds the last value).
+// learn the search path) over traces of n samples about 5 minutes apart, within the trace and
+// past its end (repeat=true loops, repeat=false holds the last value). Evenly spaced samples take
+// At's O(1) path; jittered ones (a second or so off the grid, as in Bitbrains) the binary search.
 func BenchmarkSeriesAt(b *testing.B) {
 	for _, n := range []int{288, 8640, 1_000_000} { // a day and a month at 5 min, and a large trace
-		tr := &Trace{Times: make([]time.Duration, n), Values: make([]float64, n)}
-		for i := range n {
-			tr.Times[i] = time.Duration(i) * 5 * time.Minute
-			tr.Values[i] = float64(i % 97)
-		}
-		for _, repeat := range []bool{false, true} {
-			ser := tr.Series(repeat)
-			rng := rand.New(rand.NewPCG(1, 2))
-			ts := make([]time.Duration, 4096)
-			for i := range ts {
-				ts[i] = time.Duration(rng.Int64N(int64(2 * tr.Times[n-1])))
-			}
-			b.Run(fmt.Sprintf("n=%d/repeat=%v", n, repeat), func(b *testing.B) {
-				b.ReportAllocs()
-				i, sum := 0, 0.0
-				for b.Loop() {
-					sum += ser.At(ts[i&(len(ts)-1)])
-					i++
+		for _, spacing := range []string{"even", "jittered"} {
+			tr := &Trace{Times: make([]time.Duration, n), Values: make([]float64, n)}
+			for i := range n {
+				tr.Times[i] = time.Duration(i) * 5 * time.Minute
+				if spacing == "jittered" && i > 0 {
+					tr.Times[i] += time.Duration(i%3) * time.Second
 				}
-				sinkFloat = sum
-			})
+				tr.Values[i] = float64(i % 97)
+			}
+			for _, repeat := range []bool{false, true} {
+				benchmarkAt(b, fmt.Sprintf("n=%d/spacing=%s/repeat=%v", n, spacing, repeat), tr, repeat)
+			}
 		}
 	}
+}
+
+func benchmarkAt(b *testing.B, name string, tr *Trace, repeat bool) {
+	ser := tr.Series(repeat)
+	rng := rand.New(rand.NewPCG(1, 2))
+	ts := make([]time.Duration, 4096)
+	for i := range ts {
+		ts[i] = time.Duration(rng.Int64N(int64(2 * tr.Times[len(tr.Times)-1])))
+	}
+	b.Run(name, func(b *testing.B) {
+		b.ReportAllocs()
+		i, sum := 0, 0.0
+		for b.Loop() {
+			sum += ser.At(ts[i&(len(ts)-1)])
+			i++
+		}
+		sinkFloat = sum
+	})
 }
 
 func BenchmarkShare(b *testing.B) {
