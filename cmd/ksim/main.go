@@ -67,9 +67,15 @@ pure function of the scenario and the seed: same inputs, byte-identical outputs.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
-	root.AddCommand(newRunCmd(stdout, stderr))
+	for _, newCmd := range subcommands {
+		root.AddCommand(newCmd(stdout, stderr))
+	}
 	return root
 }
+
+// subcommands are the constructors of ksim's commands. Each command's file registers its own in
+// an init function, so that adding a command touches no other file.
+var subcommands []func(stdout, stderr io.Writer) *cobra.Command
 
 // version is the module version ksim was built as ("(devel)" in a work tree).
 func version() string {

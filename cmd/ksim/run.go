@@ -27,6 +27,8 @@ type runConfig struct {
 	quiet    bool
 }
 
+func init() { subcommands = append(subcommands, newRunCmd) }
+
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cfg runConfig
 	cmd := &cobra.Command{
