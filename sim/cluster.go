@@ -66,6 +66,7 @@ type Pod struct {
 	backoffUntil time.Duration // earliest time of the next scheduling attempt
 	queuedAt     time.Duration // when the pod last entered the active queue (PrioritySort's tie-break)
 	daemonNode   string        // DaemonSet pods: the node the pod is made for
+	reasons      []string      // why the last scheduling attempt failed, while pending
 
 	timer           *event // the pending lifecycle event (started, ready, succeeded, gone)
 	eviction        *event // a pending NoExecute eviction

@@ -109,12 +109,18 @@ func (s *Simulation) scheduleCycle() {
 			continue
 		}
 		s.dequeue(p)
+		s.setReasons(p, nil)
 		res := s.sched.Schedule(s.snap, p.Obj, false)
 		if res.Node != "" {
 			s.bind(p, s.nodeByName[res.Node])
 			continue
 		}
 		s.markUnschedulable(p, res.Reason)
+		reasons := make([]string, len(res.Reasons))
+		for i, rc := range res.Reasons {
+			reasons[i] = rc.Reason
+		}
+		s.setReasons(p, reasons)
 	}
 	if next >= 0 {
 		s.wakeCycleAt(next)
@@ -188,4 +194,28 @@ func (s *Simulation) flushUnschedulable() {
 	if next >= 0 {
 		s.flushAt = s.schedule(nextFlush(next), &event{kind: evFlushUnschedulable})
 	}
+}
+
+// setReasons records the reasons that hold p back (nil when it is no longer held back) in the
+// per-reason counts of the Result.
+func (s *Simulation) setReasons(p *Pod, reasons []string) {
+	for _, r := range p.reasons {
+		s.reasonCount[r]--
+		s.reasonSeries(r).Add(s.now, float64(s.reasonCount[r]))
+	}
+	p.reasons = reasons
+	for _, r := range reasons {
+		s.reasonCount[r]++
+		s.reasonSeries(r).Add(s.now, float64(s.reasonCount[r]))
+	}
+}
+
+func (s *Simulation) reasonSeries(reason string) *Series {
+	sr, ok := s.reasonSeriesByName[reason]
+	if !ok {
+		sr = &Series{}
+		sr.Add(0, 0)
+		s.reasonSeriesByName[reason] = sr
+	}
+	return sr
 }

@@ -17,8 +17,13 @@ type Result struct {
 
 	// Pending is the number of pods waiting to be scheduled, as a step series.
 	Pending Series
-	HPAs    []HPAResult
-	Nodes   []NodeResult
+	// Unschedulable counts, per failure reason, the pending pods whose last scheduling attempt
+	// failed with it (a pod counts under every reason some node gave), sorted by reason.
+	Unschedulable []ReasonSeries
+	// Placements lists every binding, in order.
+	Placements []Placement
+	HPAs       []HPAResult
+	Nodes      []NodeResult
 
 	// Log is the timeline of notable events: node events, evictions, scale events, failed
 	// placements (the first failure of each pod, and its reason).
@@ -65,6 +70,22 @@ func (s *Series) Add(t time.Duration, v float64) {
 		}
 	}
 	s.Points = append(s.Points, Point{T: t, V: v})
+}
+
+// ReasonSeries is the number of pods held back by one reason, over time.
+type ReasonSeries struct {
+	Reason string
+	Pods   Series
+}
+
+// Placement is one binding of a pod to a node.
+type Placement struct {
+	T        time.Duration
+	Pod      string // namespace/name
+	Owner    string // Kind/namespace/name
+	Node     string
+	Attempts int           // failed attempts before this one
+	Pending  time.Duration // from creation to binding
 }
 
 // HPAResult is one HorizontalPodAutoscaler's record.

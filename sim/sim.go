@@ -60,6 +60,9 @@ type Simulation struct {
 	cycleAt       *event // the next queued evScheduleCycle, if any
 	flushAt       *event
 
+	reasonCount        map[string]int
+	reasonSeriesByName map[string]*Series
+
 	nextPodID int64
 	pending   int // pods in the active or unschedulable queue
 	livePods  int
@@ -82,6 +85,9 @@ func New(sc *scenario.Scenario, opts Options) (*Simulation, error) {
 		names:      newStream(seed, streamNames),
 		nodeByName: map[string]*Node{},
 		priorities: map[string]int32{},
+
+		reasonCount:        map[string]int{},
+		reasonSeriesByName: map[string]*Series{},
 	}
 	s.clock.queue = make(eventQueue, 0, 1024)
 	sched, err := scheduler.New(scheduler.Config{}, newStream(seed, streamScheduler))
@@ -209,6 +215,14 @@ func (s *Simulation) finish(end time.Duration) {
 		}
 	}
 	s.sample()
+	reasons := make([]string, 0, len(s.reasonSeriesByName))
+	for r := range s.reasonSeriesByName {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	for _, r := range reasons {
+		s.res.Unschedulable = append(s.res.Unschedulable, ReasonSeries{Reason: r, Pods: *s.reasonSeriesByName[r]})
+	}
 	for _, h := range s.hpas {
 		s.res.HPAs = append(s.res.HPAs, *h.res)
 	}
@@ -335,6 +349,8 @@ func (s *Simulation) bind(p *Pod, n *Node) {
 	s.snap.AddPod(p.Obj)
 	s.res.Pods.Scheduled++
 	s.res.PendingSeconds = append(s.res.PendingSeconds, (s.now - p.CreatedAt).Seconds())
+	s.res.Placements = append(s.res.Placements, Placement{T: s.now, Pod: p.Obj.Namespace + "/" + p.Obj.Name,
+		Owner: p.Owner.Key(), Node: n.Name, Attempts: p.attempts, Pending: s.now - p.CreatedAt})
 	p.timer = s.schedule(s.now+p.Owner.Timing.StartupLatency, &event{kind: evPodStarted, pod: p})
 	// A pod bound to a node that already carries NoExecute taints is subject to them at once.
 	s.applyNoExecute(p)
@@ -384,6 +400,7 @@ func (s *Simulation) deletePod(p *Pod) {
 	p.eviction = nil
 	if p.Node == nil {
 		s.dequeue(p)
+		s.setReasons(p, nil)
 		s.podGone(p)
 		return
 	}

@@ -111,6 +111,15 @@ func TestDeploymentPodsSpreadOverFittingNodes(t *testing.T) {
 			t.Errorf("node %s has %d pods, want 2", n.Name, len(n.pods))
 		}
 	}
+	if len(res.Unschedulable) != 1 || res.Unschedulable[0].Reason != "Insufficient cpu" {
+		t.Fatalf("unschedulable reasons = %+v, want one: Insufficient cpu", res.Unschedulable)
+	}
+	if pts := res.Unschedulable[0].Pods.Points; pts[len(pts)-1].V != 1 {
+		t.Errorf("pods held back by Insufficient cpu at the end = %v, want 1", pts[len(pts)-1].V)
+	}
+	if len(res.Placements) != 4 || res.Placements[0].Pending != 0 {
+		t.Errorf("placements = %+v, want 4 immediate ones", res.Placements)
+	}
 	lines := logLines(res, "unschedulable")
 	if len(lines) != 1 || !strings.Contains(lines[0], "0/2 nodes are available: 2 Insufficient cpu.") {
 		t.Errorf("unschedulable log = %q", lines)

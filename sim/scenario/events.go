@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -155,8 +156,8 @@ func (l *loader) events(src objSrc, evs []eventDoc) {
 			base.Labels = make(map[string]string, len(sel.labels))
 			for _, k := range slices.Sorted(maps.Keys(sel.labels)) {
 				full := k
-				if s, ok := labelShorthands[k]; ok {
-					full = s
+				if long, short := labelShorthands[k]; short {
+					full = long
 				}
 				for _, msg := range content.IsLabelKey(full) {
 					l.errAt(src, af+".nodes."+k, "%s is not a valid label key: %s", quoteShort(k), msg)
@@ -178,13 +179,7 @@ func (l *loader) events(src objSrc, evs []eventDoc) {
 		}
 	}
 	slices.SortStableFunc(pending, func(a, b pendingEvent) int {
-		if a.ev.At != b.ev.At {
-			if a.ev.At < b.ev.At {
-				return -1
-			}
-			return 1
-		}
-		return a.seq - b.seq
+		return cmp.Or(cmp.Compare(a.ev.At, b.ev.At), cmp.Compare(a.seq, b.seq))
 	})
 	l.checkEventNodes(src, pending)
 	for _, p := range pending {
@@ -256,7 +251,7 @@ func (l *loader) checkEventNodes(src objSrc, pending []pendingEvent) {
 		live[n.Name] = liveNode{n.Labels}
 		order = append(order, n.Name)
 	}
-	for name := range l.nodeNames {
+	for _, name := range slices.Sorted(maps.Keys(l.nodeNames)) {
 		if _, ok := live[name]; !ok { // broken nodes: exist, labels unknown
 			live[name] = liveNode{}
 			order = append(order, name)

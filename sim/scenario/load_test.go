@@ -651,3 +651,38 @@ func qtyEqual(a, b corev1.ResourceList) bool {
 	}
 	return true
 }
+
+// TestDocExample loads the complete example of docs/scenario.md: each "`NAME`:" line followed by
+// a fenced block is a file.
+func TestDocExample(t *testing.T) {
+	md, err := os.ReadFile("../../docs/scenario.md")
+	if err != nil {
+		t.Skipf("docs not found: %v", err)
+	}
+	_, example, ok := strings.Cut(string(md), "## A complete example")
+	if !ok {
+		t.Fatal("no complete example in docs/scenario.md")
+	}
+	fsys := fstest.MapFS{}
+	lines := strings.Split(example, "\n")
+	for i := 0; i < len(lines); i++ {
+		name, isName := strings.CutSuffix(lines[i], "`:")
+		if !isName || !strings.HasPrefix(name, "`") || i+2 >= len(lines) || !strings.HasPrefix(lines[i+2], "```") {
+			continue
+		}
+		var body strings.Builder
+		for i += 3; i < len(lines) && lines[i] != "```"; i++ {
+			body.WriteString(lines[i] + "\n")
+		}
+		fsys[strings.TrimPrefix(name, "`")] = &fstest.MapFile{Data: []byte(body.String())}
+	}
+	if len(fsys) != 5 {
+		t.Fatalf("found %d files in the example, want 5", len(fsys))
+	}
+	sc, err := LoadFS(fsys, "scenario.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "events", len(sc.Events), 7)
+	eq(t, "web timing", sc.Timing["Deployment/default/web"], PodTiming{StartupLatency: 10 * time.Second, ReadinessDelay: 5 * time.Second, TerminationDelay: 30 * time.Second, TaskDuration: time.Minute})
+}

@@ -23,7 +23,7 @@ const (
 
 func (r role) String() string {
 	if r == roleCluster {
-		return "spec.cluster"
+		return "spec.cluster (or add event)"
 	}
 	return "spec.workloads"
 }
@@ -223,69 +223,71 @@ func (l *loader) listItems(src objSrc, data []byte, apiVersion, kind string, r r
 // the item kind of a typed list ("" otherwise). It returns nil when the kind is not one ksim
 // reads.
 func (l *loader) object(src objSrc, data []byte, r role, implied string) *object {
-	o := l.decodeObject(src, data, r, implied)
-	if o == nil {
-		// An object whose identity is unknown may be what other objects refer to.
+	o, known := l.decodeObject(src, data, r, implied)
+	if !known {
+		// An object whose kind or name is unknown may be what other objects refer to.
 		l.partial = true
 	}
 	return o
 }
 
-func (l *loader) decodeObject(src objSrc, data []byte, r role, implied string) *object {
+// decodeObject is object; known reports whether the object's kind and name are known (even if the
+// object is not usable).
+func (l *loader) decodeObject(src objSrc, data []byte, r role, implied string) (o *object, known bool) {
 	var tm typeMeta
 	_ = json.Unmarshal(data, &tm)
 	apiVersion, kind := tm.strings()
 	if tm.Kind != nil && kind == "" {
 		l.errAt(src, "kind", "want a string, got %s", describeValue(tm.Kind))
-		return nil
+		return nil, false
 	}
 	if tm.APIVersion != nil && apiVersion == "" {
 		l.errAt(src, "apiVersion", "want a string, got %s", describeValue(tm.APIVersion))
-		return nil
+		return nil, false
 	}
 	if implied != "" {
 		if kind != "" && kind != implied {
-			l.errAt(src, "kind", "items of a %sList must be %s objects, got %s", implied, implied, quoteShort(kind))
-			return nil
+			l.errAt(src, "kind", "must be %s here, got %s", implied, quoteShort(kind))
+			return nil, false
 		}
 		ki := kindByName(implied)
 		if apiVersion != "" && apiVersion != ki.apiVersion {
 			l.errAt(src, "apiVersion", "%s is not supported for %s; want %s", quoteShort(apiVersion), implied, ki.apiVersion)
-			return nil
+			return nil, false
 		}
 		kind, apiVersion = implied, ki.apiVersion
 	}
 	if kind == "" {
 		l.errAt(src, "", "kind is required (e.g. kind: Deployment); allowed here: %s", allowedKinds(r))
-		return nil
+		return nil, false
 	}
 	if kind == "List" || strings.HasSuffix(kind, "List") && src.prefix != "" {
 		l.errAt(src, "kind", "lists cannot be nested; put the items in the outer list")
-		return nil
+		return nil, false
 	}
 	ki := kindByName(kind)
 	if ki == nil || ki.role != r {
 		if ki == nil && kindByName(capitalize(kind)) != nil {
 			l.errAt(src, "kind", "%s is not a kind; kinds are case-sensitive: did you mean %s?", quoteShort(kind), capitalize(kind))
-			return nil
+			return nil, false
 		}
 		l.errAt(src, "kind", "%s is not allowed in a %s file; allowed: %s", quoteShort(kind), r, allowedKinds(r))
-		return nil
+		return nil, false
 	}
 	if apiVersion == "" {
 		l.errAt(src, "", "apiVersion is required; %s is %s", kind, ki.apiVersion)
-		return nil
+		return nil, false
 	}
 	if apiVersion != ki.apiVersion {
 		l.errAt(src, "apiVersion", "%s is not supported for %s; want %s", quoteShort(apiVersion), kind, ki.apiVersion)
-		return nil
+		return nil, false
 	}
 	obj := ki.newObj()
 	probs, complete := decodeStrict(data, obj)
 	for _, p := range probs {
 		l.errAt(src, p.path, "%s", p.msg)
 	}
-	o := &object{src: src, obj: obj, broken: len(probs) > 0}
+	o = &object{src: src, obj: obj, broken: len(probs) > 0}
 	if !complete {
 		// Register what the lenient read gives, so that references to this object are not
 		// reported as missing.
@@ -302,7 +304,9 @@ func (l *loader) decodeObject(src objSrc, data []byte, r role, implied string) *
 		o.obj = nil
 	}
 	o.key = objKey{kind: kind, name: obj.GetName()}
-	if !ki.clusterScoped {
+	if ki.clusterScoped {
+		obj.SetNamespace("") // as the API server does for cluster-scoped kinds
+	} else {
 		if obj.GetNamespace() == "" {
 			obj.SetNamespace(metav1.NamespaceDefault)
 		}
@@ -310,17 +314,19 @@ func (l *loader) decodeObject(src objSrc, data []byte, r role, implied string) *
 	}
 	if l.inEvent {
 		// Nodes of "add" events join the cluster later; events() checks their names.
-		if o.key.name == "" && o.obj != nil {
-			l.errAt(o.src, "metadata.name", "required: every %s needs a name", o.key.kind)
-			return nil
+		if o.key.name == "" {
+			if o.obj != nil {
+				l.errAt(o.src, "metadata.name", "required: every %s needs a name", o.key.kind)
+			}
+			return nil, false
 		}
 	} else if !l.register(o) {
-		return nil
+		return nil, o.key.name != ""
 	}
 	if o.obj != nil {
 		l.validate(o)
 	}
-	return o
+	return o, true
 }
 
 func capitalize(s string) string {

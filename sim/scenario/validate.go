@@ -92,7 +92,8 @@ func (l *loader) resourceList(o *object, field string, rl corev1.ResourceList) {
 func (l *loader) validateNode(o *object, n *corev1.Node) {
 	l.resourceList(o, "status.capacity", n.Status.Capacity)
 	l.resourceList(o, "status.allocatable", n.Status.Allocatable)
-	for name, a := range n.Status.Allocatable {
+	for _, name := range slices.Sorted(maps.Keys(n.Status.Allocatable)) {
+		a := n.Status.Allocatable[name]
 		if c, ok := n.Status.Capacity[name]; ok && a.Cmp(c) > 0 {
 			l.errAt(o.src, "status.allocatable."+string(name), "%s exceeds status.capacity.%s %s; allocatable is what remains of capacity after system reservations", a.String(), name, c.String())
 		}
