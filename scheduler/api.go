@@ -47,6 +47,8 @@
 //   - Upstream's OpportunisticBatching (a cache that reuses the previous pod's scores for a pod
 //     of the same signature within 500 ms of wall-clock time) is not modelled: every pod is
 //     scheduled afresh.
+//   - Other pods nominated to a node (by preemption) are not counted against it while
+//     filtering, as upstream's RunFilterPluginsWithNominatedPods does: there is no queue yet.
 //   - A pod that a PreFilter plugin restricts to named nodes (spec.nodeName, or matchFields
 //     metadata.name) has those nodes filtered in snapshot order; upstream walks them in Go map
 //     order.

@@ -176,18 +176,22 @@ func New(cfg Config, rng *rand.Rand) (*Scheduler, error) {
 }
 
 // Schedule chooses a node for pod on snap, as kube-scheduler v1.37's scheduling cycle does
-// without preemption: PreFilter, Filter over the candidates from the rotating start index until
-// enough feasible nodes are found (as upstream with one filter goroutine), then, with two or
-// more feasible nodes, PreScore, Score, NormalizeScore, weights, and the highest total. It does
-// not change snap; the caller binds the pod with snap.AddPod. pod must not be modified during
-// the call.
+// without preemption: PreFilter; the pod's nominated node first, if it has one; Filter over the
+// candidates from the rotating start index until enough feasible nodes are found (as upstream
+// with one filter goroutine); then, with two or more feasible nodes, PreScore, Score,
+// NormalizeScore, weights, and the highest total. It does not change snap; the caller binds the
+// pod with snap.AddPod. pod must not be modified during the call.
 //
 // Cost: O(candidates × filter cost + feasible × score cost); with explain false it allocates
 // per pod (requests, compiled selectors) but not per node.
 func (s *Scheduler) Schedule(snap *Snapshot, pod *corev1.Pod, explain bool) Result {
 	all := snap.nodeList()
 	if len(all) == 0 {
-		return Result{Reason: ErrNoNodesAvailable}
+		r := Result{Reason: ErrNoNodesAvailable}
+		if explain {
+			r.Explanation = &Explanation{}
+		}
+		return r
 	}
 	s.state.Reset()
 	clear(s.skipFilter)
@@ -222,13 +226,38 @@ func (s *Scheduler) Schedule(snap *Snapshot, pod *corev1.Pod, explain bool) Resu
 		absent = fmt.Sprintf("node(s) didn't satisfy plugin(s) %v", restricting)
 	}
 
+	// A pod nominated to a node by an earlier preemption tries that node first, and takes it
+	// unscored if it passes (upstream evaluateNominatedNode). If it fails, its verdict stays in
+	// the diagnosis beside the full search's; an internal error there is only logged upstream.
+	var nominated *failure
+	if ni := snap.node(pod.Status.NominatedNodeName); ni != nil {
+		st, plugin := s.runFilters(pi, ni)
+		if st.IsSuccess() {
+			if ex != nil {
+				s.feasible, s.failed = append(s.feasible[:0], ni), s.failed[:0]
+				s.explainFilters(ex, all, "not evaluated: the pod's nominated node fits")
+			}
+			return s.chosen(ni, ex)
+		}
+		if st.IsRejected() {
+			nominated = &failure{node: ni, status: st, plugin: plugin}
+		}
+	}
+
 	start := s.nextStartNodeIndex
 	numToFind, errSt := s.findNodesThatPassFilters(pi, candidates)
+	if nominated != nil && !slices.ContainsFunc(s.failed, func(f failure) bool { return f.node == nominated.node }) {
+		s.failed = append(s.failed, *nominated)
+	}
 	// Upstream advances the start index by every node it looked at, even on error.
 	s.nextStartNodeIndex = (s.nextStartNodeIndex + len(s.feasible) + len(s.failed)) % len(all)
 	if ex != nil {
 		ex.StartIndex, ex.NumFeasibleToFind = start, numToFind
-		s.explainFilters(ex, all, absent)
+		notEvaluated := "not evaluated: enough feasible nodes were found first"
+		if absent != "" {
+			notEvaluated = "left out in PreFilter: " + absent
+		}
+		s.explainFilters(ex, all, notEvaluated)
 	}
 	if errSt != nil {
 		return errorResult(errSt, ex)
@@ -524,16 +553,13 @@ func reasonCounts(counts map[string]int) []ReasonCount {
 	return out
 }
 
-// explainFilters records each node's filter verdicts after the filter pass.
-func (s *Scheduler) explainFilters(ex *Explanation, all []*framework.NodeInfo, absent string) {
+// explainFilters records each node's filter verdicts after the filter pass; the nodes the pass
+// did not reach get notEvaluated.
+func (s *Scheduler) explainFilters(ex *Explanation, all []*framework.NodeInfo, notEvaluated string) {
 	index := make(map[*framework.NodeInfo]int, len(all))
 	for i, n := range all {
 		index[n] = i
-		if absent != "" {
-			ex.Nodes[i].NotEvaluated = "left out in PreFilter: " + absent
-		} else {
-			ex.Nodes[i].NotEvaluated = "not evaluated: enough feasible nodes were found first"
-		}
+		ex.Nodes[i].NotEvaluated = notEvaluated
 	}
 	verdicts := func(upTo int, st *framework.Status) []FilterVerdict {
 		var out []FilterVerdict

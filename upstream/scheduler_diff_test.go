@@ -5,9 +5,9 @@ package upstream
 // Each case is a random cluster (zones, labels, taints of all three effects, cordoned and
 // nearly full nodes) and a stream of random pods (requests with init and sidecar containers,
 // overhead and pod-level requests, nodeSelectors, tolerations, required and preferred node
-// affinity, DaemonSet-style metadata.name terms, spec.nodeName), with churn in between (pods
-// deleted, nodes cordoned, retainted, relabelled into another zone, added and removed). Every
-// pod goes through ksim's Scheduler and through the real upstream framework built from the
+// affinity, DaemonSet-style metadata.name terms, spec.nodeName, status.nominatedNodeName),
+// with churn in between (pods deleted, nodes cordoned, retainted, relabelled into another zone,
+// added and removed). Every pod goes through ksim's Scheduler and through the real upstream framework built from the
 // in-tree registry with a profile of exactly the plugins ksim implements; the harness below
 // reproduces schedule_one.go's unexported loop with one filter goroutine and
 // percentageOfNodesToScore 100. For each pod it checks:
@@ -69,6 +69,7 @@ type diffStats struct {
 	mu                                                   sync.Mutex
 	clusters, pods, placed, unschedulable, preFilterRej  int
 	scored, ties, lone, restricted, rejectedNodes, churn int
+	errors, nominated                                    int
 }
 
 func TestDifferentialPlacement(t *testing.T) {
@@ -81,10 +82,10 @@ func TestDifferentialPlacement(t *testing.T) {
 		})
 	}
 	t.Logf("clusters %d, pods %d (placed %d, unschedulable %d of which %d rejected in PreFilter); "+
-		"scored %d (with ties for the top %d), lone feasible node %d, restricted by PreFilter %d; "+
-		"node rejections compared %d; churn events %d",
+		"scored %d (with ties for the top %d), lone feasible node %d (nominated node %d), restricted by PreFilter %d; "+
+		"node rejections compared %d; scheduling errors on both sides %d; churn events %d",
 		stats.clusters, stats.pods, stats.placed, stats.unschedulable, stats.preFilterRej,
-		stats.scored, stats.ties, stats.lone, stats.restricted, stats.rejectedNodes, stats.churn)
+		stats.scored, stats.ties, stats.lone, stats.nominated, stats.restricted, stats.rejectedNodes, stats.errors, stats.churn)
 }
 
 // ksimPlugins is the profile both sides run: upstream's default multiPoint order and weights,
@@ -149,15 +150,16 @@ func (u *upstreamSide) sync(t *testing.T) {
 
 // upstreamDecision is what upstream's scheduling cycle concluded for one pod.
 type upstreamDecision struct {
-	err      error
-	fitError string            // set when no node fits
-	feasible []string          // in filter order
-	rejected map[string]*fwk.Status
-	scores   map[string]map[string]int64 // node → plugin → weighted normalised score
-	totals   map[string]int64
-	heapPick string // what NewSortedScoredNodes(...).Pop() returns
-	restrict bool
-	preFilt  bool
+	err       error
+	fitError  string   // set when no node fits
+	feasible  []string // in filter order
+	rejected  map[string]*fwk.Status
+	scores    map[string]map[string]int64 // node → plugin → weighted normalised score
+	totals    map[string]int64
+	heapPick  string // what NewSortedScoredNodes(...).Pop() returns
+	restrict  bool
+	preFilt   bool
+	nominated bool // the nominated node was taken
 }
 
 // schedule runs pod through the framework as pkg/scheduler/schedule_one.go's schedulePod and
@@ -188,6 +190,22 @@ func (u *upstreamSide) schedule(pod *v1.Pod) upstreamDecision {
 		diagnosis.PreFilterMsg = st.Message()
 		d.fitError, d.preFilt = fitError(), true
 		return d
+	}
+	// evaluateNominatedNode: a nominated node is filtered first and taken if it passes; a
+	// rejection stays in the diagnosis.
+	if nnn := pod.Status.NominatedNodeName; nnn != "" {
+		if ni, err := u.snap.NodeInfos().Get(nnn); err == nil {
+			st := u.fw.RunFilterPlugins(u.ctx, state, pod, ni)
+			if st.IsSuccess() {
+				d.feasible, d.heapPick, d.nominated = []string{nnn}, nnn, true
+				return d
+			}
+			if st.IsRejected() {
+				diagnosis.NodeToStatus.Set(nnn, st)
+				diagnosis.AddPluginStatus(st)
+				d.rejected[nnn] = st
+			}
+		}
 	}
 	nodes := all
 	if !preRes.AllNodes() {
@@ -262,10 +280,11 @@ type diffCluster struct {
 	random  *scheduler.Scheduler // TieBreakRandom: its choice is bound
 	heap    *scheduler.Scheduler // TieBreakUpstreamHeap: checked against upstream's pop
 	nodes   map[string]*v1.Node
-	order   []string            // node names, for picking at random
+	order   []string             // node names, for picking at random
 	pods    map[string][]*v1.Pod // bound pods by node
 	nextID  int
 	zones   []string
+	shapes  []int // indexes into cpuShapes and memShapes, or nil for any shape
 	stats   *diffStats
 	podsRun int
 }
@@ -288,9 +307,16 @@ func runDiffCluster(t *testing.T, seed uint64, numPods int, stats *diffStats) {
 	for i := range 1 + r.IntN(4) {
 		c.zones = append(c.zones, fmt.Sprintf("zone-%c", 'a'+i))
 	}
-	numNodes := r.IntN(40)
-	if r.IntN(4) == 0 {
+	numNodes := 1 + r.IntN(40)
+	switch r.IntN(25) {
+	case 0:
+		numNodes = 0
+	case 1, 2, 3, 4, 5:
 		numNodes = 40 + r.IntN(110)
+	}
+	// Some clusters are built from one or two node shapes, so that scores tie often.
+	if r.IntN(3) == 0 {
+		c.shapes = []int{r.IntN(len(cpuShapes)), r.IntN(len(cpuShapes))}
 	}
 	for range numNodes {
 		c.addNode()
@@ -337,6 +363,9 @@ func (c *diffCluster) schedule(i int) {
 		if u.err == nil || k.Err == nil {
 			c.fatalf("%s: error: upstream %v, ksim %v", where, u.err, k.Err)
 		}
+		c.stats.mu.Lock()
+		c.stats.errors++
+		c.stats.mu.Unlock()
 		return
 	}
 	if u.fitError != "" {
@@ -361,6 +390,9 @@ func (c *diffCluster) schedule(i int) {
 		}
 		c.stats.mu.Lock()
 		c.stats.lone++
+		if u.nominated {
+			c.stats.nominated++
+		}
 		c.stats.mu.Unlock()
 	} else {
 		c.compareScores(where, k, u)
@@ -554,10 +586,15 @@ func (c *diffCluster) addNode() string {
 	if r.IntN(5) < 3 {
 		n.Labels["gen"] = pick(r, "1", "3", "5", "7", "9", "x")
 	}
+	cpu, mem := pick(r, cpuShapes...), pick(r, memShapes...)
+	if c.shapes != nil {
+		shape := c.shapes[r.IntN(len(c.shapes))]
+		cpu, mem = cpuShapes[shape], memShapes[shape]
+	}
 	alloc := v1.ResourceList{
-		v1.ResourceCPU:    resource.MustParse(pick(r, "1", "2", "4", "8", "16", "2500m")),
-		v1.ResourceMemory: resource.MustParse(pick(r, "2Gi", "4Gi", "8Gi", "16Gi", "64Gi", "1000Mi")),
-		v1.ResourcePods:   resource.MustParse(pick(r, "4", "10", "32", "110")),
+		v1.ResourceCPU:    resource.MustParse(cpu),
+		v1.ResourceMemory: resource.MustParse(mem),
+		v1.ResourcePods:   resource.MustParse(pick(r, "4", "10", "32", "110", "110")),
 	}
 	if r.IntN(2) == 0 {
 		alloc[v1.ResourceEphemeralStorage] = resource.MustParse(pick(r, "10Gi", "100Gi"))
@@ -578,14 +615,18 @@ func (c *diffCluster) addNode() string {
 	return name
 }
 
-var taintKeys = []string{"dedicated", "gpu", "maint", "spot", "team"}
+var (
+	taintKeys = []string{"dedicated", "gpu", "maint", "spot", "team"}
+	cpuShapes = []string{"1", "2", "4", "8", "16", "2500m"}
+	memShapes = []string{"2Gi", "4Gi", "8Gi", "16Gi", "64Gi", "1000Mi"}
+)
 
 func (c *diffCluster) genTaints() []v1.Taint {
 	r := c.r
 	var out []v1.Taint
-	for range max(0, r.IntN(5)-1) {
+	for range max(0, r.IntN(4)-1) {
 		effect := []v1.TaintEffect{v1.TaintEffectNoSchedule, v1.TaintEffectNoExecute,
-			v1.TaintEffectPreferNoSchedule, v1.TaintEffectPreferNoSchedule}[r.IntN(4)]
+			v1.TaintEffectPreferNoSchedule, v1.TaintEffectPreferNoSchedule, v1.TaintEffectPreferNoSchedule}[r.IntN(5)]
 		out = append(out, v1.Taint{Key: pick(r, taintKeys...), Value: pick(r, "", "a", "b", "5"), Effect: effect})
 	}
 	return out
@@ -616,6 +657,11 @@ func (c *diffCluster) fillNode(name string) {
 		}}}}
 		if c.r.IntN(4) == 0 { // a best-effort neighbour, counted at the non-zero defaults
 			p.Spec.Containers = append(p.Spec.Containers, v1.Container{Name: "sidecar"})
+		}
+		if c.r.IntN(8) == 0 { // being resized up: the status's larger requests count
+			up := v1.ResourceList{v1.ResourceCPU: *resource.NewMilliQuantity(pc+pc/2, resource.DecimalSI)}
+			p.Status.ContainerStatuses = []v1.ContainerStatus{{Name: "app", AllocatedResources: up,
+				Resources: &v1.ResourceRequirements{Requests: up}}}
 		}
 		usedCPU, usedMem = usedCPU+pc, usedMem+pm
 		c.bind(p)
@@ -777,6 +823,9 @@ func (c *diffCluster) genPod() *v1.Pod {
 	}
 	if r.IntN(30) == 0 && len(c.order) > 0 {
 		p.Spec.NodeName = pick(r, c.pickNode(), "node-gone")
+	}
+	if r.IntN(20) == 0 && len(c.order) > 0 { // nominated by an earlier preemption
+		p.Status.NominatedNodeName = pick(r, c.pickNode(), c.pickNode(), "node-gone")
 	}
 	return p
 }

@@ -240,7 +240,9 @@ func scoreNodes(t *testing.T, pl interface {
 // The cases of upstream's least_allocated_test.go, with the hand computation in comments.
 // Quantities are whole units ("4000" CPUs), which keeps the arithmetic readable.
 func TestLeastAllocatedScore(t *testing.T) {
-	n := func(name, cpu, mem string) *corev1.Node { return st.MakeNode(name).Alloc("cpu", cpu, "memory", mem).Obj() }
+	n := func(name, cpu, mem string) *corev1.Node {
+		return st.MakeNode(name).Alloc("cpu", cpu, "memory", mem).Obj()
+	}
 	req := func(cpu, mem string) corev1.ResourceList { return st.Res("cpu", cpu, "memory", mem) }
 	tests := []struct {
 		name      string
@@ -378,7 +380,9 @@ func TestLeastAllocatedScore(t *testing.T) {
 // The cases of upstream's balanced_allocation_test.go (v1.37: the score rewards the change in
 // balance the pod brings), with the hand computation in comments.
 func TestBalancedAllocationScore(t *testing.T) {
-	n := func(name, cpu, mem string) *corev1.Node { return st.MakeNode(name).Alloc("cpu", cpu, "memory", mem).Obj() }
+	n := func(name, cpu, mem string) *corev1.Node {
+		return st.MakeNode(name).Alloc("cpu", cpu, "memory", mem).Obj()
+	}
 	gpuNode := func(name string) *corev1.Node {
 		return st.MakeNode(name).Alloc("cpu", "3500", "memory", "40000", "nvidia.com/gpu", "8").Obj()
 	}
