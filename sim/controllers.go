@@ -290,8 +290,12 @@ func daemonPodTolerations(base []corev1.Toleration) []corev1.Toleration {
 	out := append([]corev1.Toleration(nil), base...)
 	add := func(key string, effect corev1.TaintEffect) {
 		t := corev1.Toleration{Key: key, Operator: corev1.TolerationOpExists, Effect: effect}
+		// AddOrUpdateTolerationInPodSpec: a toleration equal in key, operator, value and effect
+		// is replaced, so a daemon pod tolerates not-ready and unreachable nodes forever even
+		// when its template carries the 300 s defaults of the DefaultTolerationSeconds plugin.
 		for i := range out {
 			if out[i].MatchToleration(&t) {
+				out[i] = t
 				return
 			}
 		}

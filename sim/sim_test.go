@@ -275,12 +275,14 @@ func TestDaemonSetOnePodPerEligibleNode(t *testing.T) {
 	sc.Nodes = []*corev1.Node{node("n1", "a", "4", "8Gi"), node("n2", "b", "4", "8Gi"), node("gpu1", "c", "4", "8Gi", taint)}
 	sc.DaemonSets = []*appsv1.DaemonSet{{
 		ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: "kube-system"},
-		Spec:       appsv1.DaemonSetSpec{Template: corev1.PodTemplateSpec{Spec: podSpec("50m", "32Mi")}},
+		Spec:       appsv1.DaemonSetSpec{Template: corev1.PodTemplateSpec{Spec: podSpec("50m", "32Mi")}}, // with the 300 s defaults
 	}}
 	newNode := node("n3", "a", "4", "8Gi")
 	sc.Events = []scenario.NodeEvent{
 		{At: 5 * time.Minute, Action: "add", Node: newNode, Source: "test:1"},
 		{At: 10 * time.Minute, Action: "remove", Names: []string{"n1"}, Source: "test:2"},
+		// Daemon pods tolerate an unreachable node forever: the failure evicts nothing.
+		{At: 15 * time.Minute, Action: "fail", Names: []string{"n2"}, Source: "test:3"},
 	}
 	s, res := mustRun(t, sc)
 	got := map[string]int{}
@@ -295,8 +297,8 @@ func TestDaemonSetOnePodPerEligibleNode(t *testing.T) {
 	if fmt.Sprint(got) != "map[n2:1 n3:1]" {
 		t.Errorf("daemon pods per node = %v, want n2 and n3 one each (gpu1 tainted, n1 removed)", got)
 	}
-	if res.Pods.Created != 3 {
-		t.Errorf("created %d daemon pods, want 3", res.Pods.Created)
+	if res.Pods.Created != 3 || res.Pods.Evicted != 0 {
+		t.Errorf("created %d daemon pods and evicted %d, want 3 and 0", res.Pods.Created, res.Pods.Evicted)
 	}
 }
 
