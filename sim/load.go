@@ -27,13 +27,17 @@ func (s *Simulation) addLoads() error {
 		if err != nil {
 			return err
 		}
-		factor := l.Trace.Scale
-		if l.Trace.PeakCores > 0 {
+		switch {
+		case l.Trace.HasTrough:
+			tr = tr.Rescaled(l.Trace.TroughCores, l.Trace.PeakCores)
+		case l.Trace.PeakCores > 0:
 			if m := tr.Max(); m > 0 {
-				factor = l.Trace.PeakCores / m
+				tr = tr.Scaled(l.Trace.PeakCores / m)
 			}
+		default:
+			tr = tr.Scaled(l.Trace.Scale)
 		}
-		ls := &loadState{owner: o, demand: tr.Scaled(factor).Series(l.Trace.Repeat)}
+		ls := &loadState{owner: o, demand: tr.Series(l.Trace.Repeat)}
 		if o.hpa != nil {
 			ls.res = o.hpa.res
 		}

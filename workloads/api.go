@@ -70,6 +70,45 @@ func (t *Trace) Scaled(factor float64) *Trace {
 	return out
 }
 
+// Rescaled returns a copy of t mapped linearly so that its smallest value becomes lo and its
+// largest hi ("the quietest five minutes need 1.5 cores, the busiest 6"). A constant trace
+// becomes hi everywhere. Cost: O(n).
+//
+// lo and hi must be finite with 0 <= lo <= hi; Rescaled panics otherwise.
+func (t *Trace) Rescaled(lo, hi float64) *Trace {
+	if !(lo >= 0 && lo <= hi) || math.IsInf(hi, 0) {
+		panic(fmt.Sprintf("workloads: Trace.Rescaled: lo %v, hi %v, want finite 0 <= lo <= hi", lo, hi))
+	}
+	mn, mx := t.Min(), t.Max()
+	out := &Trace{
+		Name:   t.Name,
+		Times:  append([]time.Duration(nil), t.Times...),
+		Values: make([]float64, len(t.Values)),
+	}
+	for i, v := range t.Values {
+		if mx == mn {
+			out.Values[i] = hi
+			continue
+		}
+		out.Values[i] = lo + (v-mn)/(mx-mn)*(hi-lo)
+	}
+	return out
+}
+
+// Min returns the smallest value of t, or 0 for a trace without samples. Cost: O(n).
+func (t *Trace) Min() float64 {
+	if len(t.Values) == 0 {
+		return 0
+	}
+	m := t.Values[0]
+	for _, v := range t.Values[1:] {
+		if v < m {
+			m = v
+		}
+	}
+	return m
+}
+
 // Max returns the largest value of t, or 0 for a trace without samples. Cost: O(n).
 func (t *Trace) Max() float64 {
 	m := 0.0

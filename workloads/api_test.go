@@ -360,3 +360,24 @@ func BenchmarkShare(b *testing.B) {
 	}
 	sinkFloat = float64(sum)
 }
+
+func TestRescaled(t *testing.T) {
+	tr := &Trace{Name: "t", Times: []time.Duration{0, time.Minute, 2 * time.Minute}, Values: []float64{10, 30, 20}}
+	got := tr.Rescaled(1.5, 6).Values
+	want := []float64{1.5, 6, 3.75}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-12 {
+			t.Errorf("Rescaled(1.5, 6)[%d] = %v, want %v", i, got[i], want[i])
+		}
+	}
+	if tr.Values[0] != 10 {
+		t.Error("Rescaled changed its receiver")
+	}
+	flat := &Trace{Name: "f", Times: []time.Duration{0, time.Minute}, Values: []float64{4, 4}}
+	if got := flat.Rescaled(1, 2).Values; got[0] != 2 || got[1] != 2 {
+		t.Errorf("constant trace rescaled to %v, want hi everywhere", got)
+	}
+	if tr.Min() != 10 || tr.Max() != 30 {
+		t.Errorf("Min, Max = %v, %v; want 10, 30", tr.Min(), tr.Max())
+	}
+}

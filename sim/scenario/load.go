@@ -333,13 +333,14 @@ type loadDoc struct {
 }
 
 type traceDoc struct {
-	Format     string   `json:"format"`
-	Path       string   `json:"path"`
-	TimeColumn string   `json:"timeColumn"`
-	Column     string   `json:"column"`
-	PeakCores  *float64 `json:"peakCores"`
-	Scale      *float64 `json:"scale"`
-	Repeat     *bool    `json:"repeat"`
+	Format      string   `json:"format"`
+	Path        string   `json:"path"`
+	TimeColumn  string   `json:"timeColumn"`
+	Column      string   `json:"column"`
+	PeakCores   *float64 `json:"peakCores"`
+	TroughCores *float64 `json:"troughCores"`
+	Scale       *float64 `json:"scale"`
+	Repeat      *bool    `json:"repeat"`
 }
 
 type eventDoc struct {

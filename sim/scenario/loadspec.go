@@ -129,7 +129,19 @@ func (l *loader) trace(src objSrc, field string, td *traceDoc) (Trace, bool) {
 			ok = false
 		}
 		t.PeakCores = *td.PeakCores
+		if td.TroughCores != nil {
+			if v := *td.TroughCores; !(v >= 0) || !(v <= t.PeakCores) {
+				l.errAt(src, field+".troughCores", "must be between 0 and peakCores (%v), got %v", t.PeakCores, v)
+				ok = false
+			}
+			t.TroughCores = *td.TroughCores
+			t.HasTrough = true
+		}
 	default:
+		if td.TroughCores != nil {
+			l.errAt(src, field+".troughCores", "goes with peakCores, not scale: give peakCores and troughCores to map the trace's range onto [troughCores, peakCores]")
+			ok = false
+		}
 		if v := *td.Scale; !(v > 0) || math.IsInf(v, 0) {
 			l.errAt(src, field+".scale", "must be greater than 0 (cores per unit of the column), got %v", v)
 			ok = false

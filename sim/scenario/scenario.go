@@ -124,10 +124,14 @@ type Trace struct {
 	TimeColumn string // default "timestamp"; seconds from the trace's start
 	Column     string // the value column
 	// Exactly one way to turn values into cores: PeakCores rescales the series so that its
-	// maximum is that many cores; Scale multiplies each value (value × Scale = cores).
-	PeakCores float64
-	Scale     float64
-	Repeat    bool // loop the trace when the run outlasts it (default true)
+	// maximum is that many cores; Scale multiplies each value (value × Scale = cores). With
+	// TroughCores (HasTrough), the trace's range [min, max] maps linearly onto
+	// [TroughCores, PeakCores] instead.
+	PeakCores   float64
+	TroughCores float64
+	HasTrough   bool
+	Scale       float64
+	Repeat      bool // loop the trace when the run outlasts it (default true)
 }
 
 // NodeEvent is something that happens to nodes at a given time.
