@@ -110,7 +110,12 @@ func (s *Simulation) scheduleCycle() {
 		}
 		s.dequeue(p)
 		s.setReasons(p, nil)
-		res := s.sched.Schedule(s.snap, p.Obj, false)
+		explain := len(s.res.Explained) < s.opts.MaxExplained
+		res := s.sched.Schedule(s.snap, p.Obj, explain)
+		if explain && (res.Node != "" || p.attempts == 0) {
+			s.res.Explained = append(s.res.Explained, ExplainedAttempt{T: s.now,
+				Pod: p.Obj.Namespace + "/" + p.Obj.Name, Node: res.Node, Reason: res.Reason, Explanation: res.Explanation})
+		}
 		if res.Node != "" {
 			s.bind(p, s.nodeByName[res.Node])
 			continue

@@ -1,6 +1,10 @@
 package sim
 
-import "time"
+import (
+	"time"
+
+	"ksim.dev/ksim/scheduler"
+)
 
 // Result is everything a run recorded, as plain data for the reports package. It holds no
 // pointers into the engine's state.
@@ -22,8 +26,12 @@ type Result struct {
 	Unschedulable []ReasonSeries
 	// Placements lists every binding, in order.
 	Placements []Placement
-	HPAs       []HPAResult
-	Nodes      []NodeResult
+	// Explained holds the scheduler's full explanation (every node's filter verdicts and
+	// scores) of the first scheduling attempts of the run, up to Options.MaxExplained: each
+	// pod's binding, and its first failed attempt if it had one.
+	Explained []ExplainedAttempt
+	HPAs      []HPAResult
+	Nodes     []NodeResult
 
 	// Log is the timeline of notable events: node events, evictions, scale events, failed
 	// placements (the first failure of each pod, and its reason).
@@ -88,6 +96,15 @@ type Placement struct {
 	Pending  time.Duration // from creation to binding
 }
 
+// ExplainedAttempt is one scheduling attempt with the scheduler's explanation.
+type ExplainedAttempt struct {
+	T           time.Duration
+	Pod         string // namespace/name
+	Node        string // "" when the attempt failed
+	Reason      string // the FitError text when it failed
+	Explanation *scheduler.Explanation
+}
+
 // HPAResult is one HorizontalPodAutoscaler's record.
 type HPAResult struct {
 	Namespace, Name string
@@ -127,6 +144,7 @@ type NodeResult struct {
 	Zone           string
 	AllocatableCPU int64  // milli-CPU
 	RequestedCPU   Series // milli-CPU requested by bound pods
+	UsedCPU        Series // milli-CPU used by its pods under the load models, sampled
 }
 
 // LogEntry is one line of the run's timeline.

@@ -24,6 +24,10 @@ type Options struct {
 	// CheckInvariants checks the cluster's invariants after every event (for tests; it costs
 	// O(pods + nodes) per event). A violation stops the run with an error.
 	CheckInvariants bool
+	// MaxExplained is how many scheduling attempts keep the scheduler's full explanation in
+	// the Result (see Result.Explained); 0 keeps none. Explaining costs O(nodes × plugins) per
+	// attempt, in time and memory.
+	MaxExplained int
 	// Progress, when set, is called every ProgressEvery events with the simulated time reached.
 	// The engine never reads a wall clock: the caller decides whether to print.
 	Progress func(now, horizon time.Duration, events int64)
@@ -189,6 +193,7 @@ func (s *Simulation) dispatch(e *event) error {
 		s.hpaSync(e.hpa)
 	case evSample:
 		s.sample()
+		s.sampleNodes()
 		s.schedule(s.now+s.sc.Controllers.SampleInterval, &event{kind: evSample})
 	default:
 		panic(fmt.Sprintf("sim: unknown event kind %d", e.kind))
@@ -215,6 +220,7 @@ func (s *Simulation) finish(end time.Duration) {
 		}
 	}
 	s.sample()
+	s.sampleNodes()
 	reasons := make([]string, 0, len(s.reasonSeriesByName))
 	for r := range s.reasonSeriesByName {
 		reasons = append(reasons, r)

@@ -361,3 +361,30 @@ func TestHPAScalesWithLoad(t *testing.T) {
 func stepTraceFS() fstest.MapFS {
 	return fstest.MapFS{"t.csv": {Data: []byte("t,cores\n0,0.5\n1800,4\n5400,0.5\n7200,0.5\n")}}
 }
+
+func TestExplainedAttemptsAreKept(t *testing.T) {
+	sc := baseScenario(time.Hour)
+	sc.Nodes = []*corev1.Node{node("n1", "a", "2", "4Gi"), node("n2", "b", "2", "4Gi")}
+	sc.Deployments = []*appsv1.Deployment{deployment("web", 5, podSpec("700m", "512Mi"))}
+	s, err := New(sc, Options{MaxExplained: 3, CheckInvariants: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Explained) != 3 {
+		t.Fatalf("kept %d explanations, want the cap of 3", len(res.Explained))
+	}
+	for _, e := range res.Explained {
+		if e.Node == "" || e.Explanation == nil || len(e.Explanation.Nodes) != 2 {
+			t.Errorf("explanation %+v: want a binding explained over both nodes", e)
+		}
+	}
+	for _, n := range res.Nodes {
+		if len(n.UsedCPU.Points) == 0 {
+			t.Errorf("node %s: no CPU usage samples", n.Name)
+		}
+	}
+}

@@ -25,6 +25,7 @@ type runConfig struct {
 	echarts  string // path to echarts.min.js
 	cdn      bool
 	quiet    bool
+	explain  int // scheduling attempts whose full explanation the report keeps
 }
 
 func init() { subcommands = append(subcommands, newRunCmd) }
@@ -65,6 +66,7 @@ traces), with FILE:LINE in the message.`,
 	f.StringVar(&cfg.echarts, "echarts", "", "path to echarts.min.js to inline in the report")
 	f.BoolVar(&cfg.cdn, "cdn", false, "let the report load ECharts from a CDN instead of inlining it")
 	f.BoolVarP(&cfg.quiet, "quiet", "q", false, "print nothing but errors")
+	f.IntVar(&cfg.explain, "explain-max", 500, "keep the scheduler's full explanation (every node's verdicts and scores) for this many placements, for the report")
 	return cmd
 }
 
@@ -88,7 +90,10 @@ func runScenario(cfg runConfig, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := sim.Options{Seed: cfg.seed, SeedSet: cfg.seedSet}
+	if cfg.explain < 0 {
+		return badInput(fmt.Errorf("--explain-max must be >= 0, got %d", cfg.explain))
+	}
+	opts := sim.Options{Seed: cfg.seed, SeedSet: cfg.seedSet, MaxExplained: cfg.explain}
 	if !cfg.quiet && isTerminal(stderr) {
 		opts.Progress = progressPrinter(stderr)
 	}

@@ -1,0 +1,17 @@
+package sim
+
+// sampleNodes records each live node's CPU usage: the sum of its pods' usage under their load
+// models at this instant. Cost: O(pods × pods per owner) — podUsageMilli counts the owner's
+// serving pods — which the sampling interval keeps small against the run.
+func (s *Simulation) sampleNodes() {
+	for _, n := range s.nodes {
+		if n.Removed {
+			continue
+		}
+		var used int64
+		for _, p := range n.pods {
+			used += s.podUsageMilli(p, s.now)
+		}
+		n.result.UsedCPU.Add(s.now, float64(used))
+	}
+}
