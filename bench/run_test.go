@@ -10,89 +10,71 @@ import (
 	"ksim.dev/ksim/sim/scenario"
 )
 
-// BenchmarkRunDefaultScenario is one whole run of the embedded default scenario (two simulated
-// days, twelve nodes, one HPA at a 30 s sync). It reports simulated seconds per wall second.
-func BenchmarkRunDefaultScenario(b *testing.B) {
-	sc, err := scenario.LoadFS(defaultscenario.FS, defaultscenario.Path)
-	if err != nil {
-		b.Fatal(err)
-	}
+// benchRuns runs sc once per op and reports simulated seconds per wall second and events per
+// wall second.
+func benchRuns(b *testing.B, sc *scenario.Scenario) {
 	b.ReportAllocs()
 	var events int64
 	for b.Loop() {
-		s, err := sim.New(sc, sim.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		res, err := s.Run()
-		if err != nil {
-			b.Fatal(err)
-		}
-		events = res.Events
+		events = mustRun(b, sc).Events
 	}
 	perRun := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(sc.Duration.Seconds()/perRun, "sim-s/s")
 	b.ReportMetric(float64(events)/perRun, "events/s")
 }
 
-// TestDefaultScenarioRuns keeps the benchmark's set-up honest in ordinary test runs.
-func TestDefaultScenarioRuns(t *testing.T) {
-	sc, err := scenario.LoadFS(defaultscenario.FS, defaultscenario.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
+func mustRun(tb testing.TB, sc *scenario.Scenario) *sim.Result {
+	tb.Helper()
 	s, err := sim.New(sc, sim.Options{})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	res, err := s.Run()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	if res.Events == 0 || res.Duration != sc.Duration {
-		t.Fatalf("events=%d duration=%v, want a full run of %v", res.Events, res.Duration, sc.Duration)
+	return res
+}
+
+func defaultScenario(tb testing.TB) *scenario.Scenario {
+	tb.Helper()
+	sc, err := scenario.LoadFS(defaultscenario.FS, defaultscenario.Path)
+	if err != nil {
+		tb.Fatal(err)
 	}
+	return sc
+}
+
+// BenchmarkRunDefaultScenario is one whole run of the embedded default scenario (two simulated
+// days, twelve nodes, one HPA at a 30 s sync).
+func BenchmarkRunDefaultScenario(b *testing.B) {
+	benchRuns(b, defaultScenario(b))
 }
 
 // BenchmarkRunWeek runs one simulated week of a web fleet per op at each size of the ladder
-// (see Ladder), and reports simulated seconds per wall second and events per second.
+// (see Ladder).
 func BenchmarkRunWeek(b *testing.B) {
 	for _, size := range Ladder {
 		b.Run(fmt.Sprintf("nodes=%d", size.Nodes), func(b *testing.B) {
-			sc := WebFleet(size, 1)
-			b.ReportAllocs()
-			var events int64
-			for b.Loop() {
-				s, err := sim.New(sc, sim.Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				res, err := s.Run()
-				if err != nil {
-					b.Fatal(err)
-				}
-				events = res.Events
-			}
-			perRun := b.Elapsed().Seconds() / float64(b.N)
-			b.ReportMetric(sc.Duration.Seconds()/perRun, "sim-s/s")
-			b.ReportMetric(float64(events)/perRun, "events/s")
+			benchRuns(b, WebFleet(size, 1))
 		})
 	}
 }
 
-// TestWebFleetSmall runs the smallest rung for a simulated day with the invariants checked.
+// TestDefaultScenarioRuns keeps the benchmark's set-up honest in ordinary test runs.
+func TestDefaultScenarioRuns(t *testing.T) {
+	sc := defaultScenario(t)
+	if res := mustRun(t, sc); res.Events == 0 || res.Duration != sc.Duration {
+		t.Fatalf("events=%d duration=%v, want a full run of %v", res.Events, res.Duration, sc.Duration)
+	}
+}
+
+// TestWebFleetSmall runs the smallest rung for a simulated day: every HPA must scale and every
+// pod find a node.
 func TestWebFleetSmall(t *testing.T) {
 	size := Ladder[0]
 	size.Duration = 24 * time.Hour
-	sc := WebFleet(size, 1)
-	s, err := sim.New(sc, sim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := s.Run()
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := mustRun(t, WebFleet(size, 1))
 	scaled := 0
 	for _, h := range res.HPAs {
 		if len(h.ScaleEvents) > 0 {
