@@ -294,6 +294,7 @@ type specDoc struct {
 	Seed        *uint64        `json:"seed"`
 	Duration    duration       `json:"duration"`
 	Cluster     []string       `json:"cluster"`
+	NodePools   []nodePoolDoc  `json:"nodePools"` // see nodepools.go
 	Workloads   []string       `json:"workloads"`
 	Scheduler   string         `json:"scheduler"`
 	Controllers controllersDoc `json:"controllers"`
@@ -326,21 +327,15 @@ type limitsDoc struct {
 	MaxPods   *int64 `json:"maxPods"`
 }
 
+// loadDoc is an entry of spec.load; its parts are in loadspec.go.
 type loadDoc struct {
-	Target string    `json:"target"`
-	Model  string    `json:"model"`
-	Trace  *traceDoc `json:"trace"`
-}
-
-type traceDoc struct {
-	Format      string   `json:"format"`
-	Path        string   `json:"path"`
-	TimeColumn  string   `json:"timeColumn"`
-	Column      string   `json:"column"`
-	PeakCores   *float64 `json:"peakCores"`
-	TroughCores *float64 `json:"troughCores"`
-	Scale       *float64 `json:"scale"`
-	Repeat      *bool    `json:"repeat"`
+	Target        string        `json:"target"`
+	Model         string        `json:"model"`
+	Trace         *traceDoc     `json:"trace"`
+	Generator     *generatorDoc `json:"generator"`
+	Transform     *transformDoc `json:"transform"`
+	CPUPerRequest *cpuQuantity  `json:"cpuPerRequest"`
+	Assign        string        `json:"assign"`
 }
 
 type eventDoc struct {
@@ -460,16 +455,17 @@ func (l *loader) scenario(src objSrc, sd *scenarioDoc, name string) {
 	l.defaults(src, &s.Defaults)
 	l.limits(src, &s.Limits)
 
-	// Manifests. Files load in the order named; cluster files first.
-	if len(s.Cluster) == 0 {
-		l.errAt(src, "spec.cluster", "at least one file with Node manifests is required (e.g. cluster: [nodes.yaml])")
+	// Manifests. Files load in the order named; cluster files first, then node pools.
+	if len(s.Cluster) == 0 && len(s.NodePools) == 0 {
+		l.errAt(src, "spec.cluster", "at least one file with Node manifests is required (e.g. cluster: [nodes.yaml]), or spec.nodePools")
 		l.partial = true
 	}
 	for i, ref := range s.Cluster {
 		l.manifestFile(src, fmt.Sprintf("spec.cluster[%d]", i), ref, roleCluster)
 	}
-	if len(s.Cluster) > 0 && len(sc.Nodes) == 0 && len(l.nodeNames) == 0 && l.probs.len() == 0 {
-		l.errAt(src, "spec.cluster", "the files hold no Node; a cluster needs at least one")
+	l.nodePools(src, s.NodePools)
+	if (len(s.Cluster) > 0 || len(s.NodePools) > 0) && len(sc.Nodes) == 0 && len(l.nodeNames) == 0 && l.probs.len() == 0 {
+		l.errAt(src, "spec.cluster", "the files hold no Node and spec.nodePools adds none; a cluster needs at least one")
 	}
 	for i, ref := range s.Workloads {
 		l.manifestFile(src, fmt.Sprintf("spec.workloads[%d]", i), ref, roleWorkloads)

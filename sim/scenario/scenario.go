@@ -109,30 +109,7 @@ type Ref struct {
 	Kind, Namespace, Name string
 }
 
-// LoadSpec drives a workload's CPU usage from a trace (an entry of spec.load). It is not named
-// Load because that is the function that loads a scenario.
-type LoadSpec struct {
-	Target Ref
-	Trace  Trace
-	Model  string // "aggregate" (the only model so far)
-}
-
-// Trace names a series in a trace file and how to scale it to CPU cores.
-type Trace struct {
-	Format     string // "csv"
-	Path       string // within Scenario.FS
-	TimeColumn string // default "timestamp"; seconds from the trace's start
-	Column     string // the value column
-	// Exactly one way to turn values into cores: PeakCores rescales the series so that its
-	// maximum is that many cores; Scale multiplies each value (value × Scale = cores). With
-	// TroughCores (HasTrough), the trace's range [min, max] maps linearly onto
-	// [TroughCores, PeakCores] instead.
-	PeakCores   float64
-	TroughCores float64
-	HasTrough   bool
-	Scale       float64
-	Repeat      bool // loop the trace when the run outlasts it (default true)
-}
+// LoadSpec and Trace, what spec.load holds, are in loadspec.go.
 
 // NodeEvent is something that happens to nodes at a given time.
 type NodeEvent struct {
