@@ -1,19 +1,36 @@
-// Package workloads reads real trace formats and turns them into CPU demand over time.
+// Package workloads reads real trace formats, generates synthetic load, and turns either into
+// CPU demand over time.
 //
 // It is a library that the engine drives. Nothing in it knows about pods, nodes or the event
-// queue: a trace is read once at load time (ReadCSV, OpenCSV), turned into a Series, and the
-// engine asks the Series for demand at simulated time t whenever someone reads a pod's usage
-// (an HPA sync, a metrics scrape, a report sample). Share then splits that demand among the ready
-// pods of a workload (the "aggregate" load model).
+// queue:
 //
-// Everything here is deterministic: no clock, no randomness, no map iteration, and float
-// arithmetic in a fixed order.
+//   - Readers (NewReader, with Next and At) stream a trace file of one of the formats of
+//     Formats() (Alibaba 2018, Google 2011 and 2019, Azure V1 and V2, Bitbrains, request counts,
+//     generic CSV, Prometheus query_range JSON; docs/traces.md), select series and a column by
+//     name, and report invalid rows with FILE:LINE. Read collects the selected series into
+//     Traces, applying the policies for gaps (hold, interpolate with gonum, zero, error),
+//     duplicates and rows out of order; Inspect summarises every series in O(series) memory;
+//     Detect guesses a file's format. ReadCSV is the original strict reader of generic CSV.
+//   - A Trace becomes a Series, demand as a function of simulated time; transformations
+//     (Shift, TimeScale, Amplify, Repeat, Resample, Sum, Product, Sequence, Combine) wrap
+//     Series, and generators (Constant, Step, Ramp, Diurnal, Spikes, RandomWalk, Jobs) make
+//     them, drawing from a random source the engine splits from the run's seed.
+//   - Share splits a workload's demand among its ready pods (the "aggregate" load model); the
+//     engine evaluates a Series whenever someone reads a pod's usage (an HPA sync, a metrics
+//     scrape, a report sample), never per tick.
 //
-// Costs (n = samples in the trace):
+// Everything here is deterministic: no clock, no goroutines, no map iteration in results, and
+// float arithmetic in a fixed order.
 //
+// Costs (n = samples in a trace, N = rows of a file, S = series):
+//
+//	Reader.Next         O(row), no allocation but for a new series; memory: one line, S names
+//	Read                O(N), O(n log n) with OutOfOrder sort; memory: the samples kept
+//	Inspect             O(N); memory O(S)
 //	ReadCSV, OpenCSV    O(n) time, O(n) memory, one pass over the input (streamed)
 //	Trace.Series        O(n log n) once: copies and validates the trace, finds the median step
 //	Series.At           O(log n), O(1) for evenly spaced samples; no allocation
+//	Integral            O(log n) for a trace
 //	Trace.Scaled        O(n), a new trace
 //	Trace.Max           O(n)
 //	Share               O(1), no allocation
@@ -44,6 +61,13 @@ type Trace struct {
 	Name   string          // where the trace came from, for messages (a file path)
 	Times  []time.Duration // offsets from the first sample
 	Values []float64
+
+	// What Read knows about the series (zero from ReadCSV): its name in the file (ID), the time of
+	// its first sample in the file's clock, its nominal step between samples, and its unit.
+	ID    string
+	Start time.Duration
+	Step  time.Duration
+	Unit  Unit
 }
 
 // Scaled returns a copy of t with every value multiplied by factor. A product too large for a
@@ -55,11 +79,7 @@ func (t *Trace) Scaled(factor float64) *Trace {
 	if math.IsNaN(factor) || math.IsInf(factor, 0) || factor < 0 {
 		panic(fmt.Sprintf("workloads: Trace.Scaled: factor %v, want a finite number >= 0", factor))
 	}
-	out := &Trace{
-		Name:   t.Name,
-		Times:  append([]time.Duration(nil), t.Times...),
-		Values: make([]float64, len(t.Values)),
-	}
+	out := t.withValues()
 	for i, v := range t.Values {
 		s := v * factor
 		if s > math.MaxFloat64 {
@@ -80,11 +100,7 @@ func (t *Trace) Rescaled(lo, hi float64) *Trace {
 		panic(fmt.Sprintf("workloads: Trace.Rescaled: lo %v, hi %v, want finite 0 <= lo <= hi", lo, hi))
 	}
 	mn, mx := t.Min(), t.Max()
-	out := &Trace{
-		Name:   t.Name,
-		Times:  append([]time.Duration(nil), t.Times...),
-		Values: make([]float64, len(t.Values)),
-	}
+	out := t.withValues()
 	for i, v := range t.Values {
 		if mx == mn {
 			out.Values[i] = hi
@@ -93,6 +109,14 @@ func (t *Trace) Rescaled(lo, hi float64) *Trace {
 		out.Values[i] = lo + (v-mn)/(mx-mn)*(hi-lo)
 	}
 	return out
+}
+
+// withValues returns a copy of t with its own Times and a zeroed Values of the same length.
+func (t *Trace) withValues() *Trace {
+	out := *t
+	out.Times = append([]time.Duration(nil), t.Times...)
+	out.Values = make([]float64, len(t.Values))
+	return &out
 }
 
 // Min returns the smallest value of t, or 0 for a trace without samples. Cost: O(n).

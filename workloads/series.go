@@ -14,6 +14,8 @@ type stepSeries struct {
 	// step > 0 when the samples are evenly spaced (times[i] == i*step, as in most real traces):
 	// At then finds the sample with one division instead of a binary search.
 	step time.Duration
+	// cum[i] is the integral from 0 to times[i], in value × seconds (for Integral).
+	cum []float64
 }
 
 // newStepSeries copies times and values (which keep Trace's invariants).
@@ -21,6 +23,10 @@ func newStepSeries(times []time.Duration, values []float64, repeat bool) *stepSe
 	s := &stepSeries{
 		times:  slices.Clone(times),
 		values: slices.Clone(values),
+	}
+	s.cum = make([]float64, len(times))
+	for i := 1; i < len(times); i++ {
+		s.cum[i] = s.cum[i-1] + values[i-1]*(times[i]-times[i-1]).Seconds()
 	}
 	if len(times) < 2 {
 		return s // constant: neither a period nor a step means anything
@@ -48,8 +54,14 @@ func (s *stepSeries) At(t time.Duration) float64 {
 	if s.period > 0 && t >= s.period {
 		t %= s.period
 	}
+	return s.values[s.index(t)]
+}
+
+// index returns the index of the last sample at or before t (0 <= t, and t < period when the
+// series loops).
+func (s *stepSeries) index(t time.Duration) int {
 	if s.step > 0 {
-		return s.values[min(int64(t/s.step), int64(len(s.values)-1))]
+		return int(min(int64(t/s.step), int64(len(s.values)-1)))
 	}
 	// Binary search for the first time after t; the sample before it holds at t. times[0] == 0
 	// <= t, so lo ends >= 1.
@@ -62,7 +74,31 @@ func (s *stepSeries) At(t time.Duration) float64 {
 			hi = mid
 		}
 	}
-	return s.values[lo-1]
+	return lo - 1
+}
+
+// Integral returns the integral over [a, b) in value × seconds: O(log n) like At.
+func (s *stepSeries) Integral(a, b time.Duration) float64 { return s.upTo(b) - s.upTo(a) }
+
+// upTo is the integral from 0 to t (negative for t < 0, where the first value holds).
+func (s *stepSeries) upTo(t time.Duration) float64 {
+	if t <= 0 {
+		return s.values[0] * t.Seconds()
+	}
+	if s.period > 0 && t >= s.period {
+		k := t / s.period
+		return float64(k)*s.once(s.period) + s.once(t%s.period)
+	}
+	return s.once(t)
+}
+
+// once is the integral from 0 to t without looping (0 <= t; t <= period when looping).
+func (s *stepSeries) once(t time.Duration) float64 {
+	i := len(s.times) - 1
+	if t < s.times[i] {
+		i = s.index(t)
+	}
+	return s.cum[i] + s.values[i]*(t-s.times[i]).Seconds()
 }
 
 // medianStep returns the lower median of the gaps between consecutive times (len(times) >= 2).

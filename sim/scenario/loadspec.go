@@ -99,9 +99,9 @@ type Trace struct {
 	// order); Path is empty then.
 	Paths []string
 	// The workloads.Options of the same names; "" and 0 mean the format's defaults.
-	SeriesBy, Unit, VMTable                string
-	Series                                 []string
-	Interval, Step, MaxGap                 time.Duration
+	SeriesBy, Unit, VMTable               string
+	Series                                []string
+	Interval, Step, MaxGap                time.Duration
 	Gaps, Duplicates, OutOfOrder, Invalid string
 	// Combine sums or averages several series into one, for the aggregate and requests
 	// models ("" when the trace holds one series).
@@ -1107,3 +1107,81 @@ var _ json.Unmarshaler = (*repeatOn)(nil)
 
 // cpuQuantity is resource.Quantity, named for the document types in load.go.
 type cpuQuantity = resource.Quantity
+
+// Describe says in one line what the load is, for reports and logs: target, source, scaling,
+// transformations and model, e.g. "Deployment/default/web ← google2019-instance
+// traces/cell.csv column avg_cpu, capacity 20 cores, × 1.2 (aggregate)".
+func (l *LoadSpec) Describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s/%s/%s ← ", l.Target.Kind, l.Target.Namespace, l.Target.Name)
+	if l.Generator != nil {
+		b.WriteString("generator " + l.Generator.describe())
+	} else {
+		t := l.Trace
+		path := t.Path
+		if len(t.Paths) > 0 {
+			path = strings.Join(t.Paths, ", ")
+		}
+		fmt.Fprintf(&b, "%s %s", t.Format, path)
+		if t.Column != "" {
+			fmt.Fprintf(&b, " column %s", t.Column)
+		}
+		if len(t.Series) > 0 {
+			fmt.Fprintf(&b, " series %s", strings.Join(t.Series, ", "))
+		}
+		if t.Combine != "" {
+			fmt.Fprintf(&b, " (%s)", t.Combine)
+		}
+		ftoa := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+		switch {
+		case t.HasTrough:
+			fmt.Fprintf(&b, ", %s–%s cores", ftoa(t.TroughCores), ftoa(t.PeakCores))
+		case t.PeakCores > 0:
+			fmt.Fprintf(&b, ", peak %s cores", ftoa(t.PeakCores))
+		case t.Scale > 0:
+			fmt.Fprintf(&b, ", × %s", ftoa(t.Scale))
+		case t.CapacityCores > 0:
+			fmt.Fprintf(&b, ", capacity %s cores", ftoa(t.CapacityCores))
+		}
+		switch {
+		case !t.Repeat:
+			b.WriteString(", no repeat")
+		case t.RepeatCount > 0:
+			fmt.Fprintf(&b, ", %d plays", t.RepeatCount)
+		}
+	}
+	tr := l.Transform
+	if tr.TimeScale > 0 && tr.TimeScale != 1 {
+		fmt.Fprintf(&b, ", time × %s", strconv.FormatFloat(tr.TimeScale, 'g', -1, 64))
+	}
+	if tr.Shift != 0 {
+		fmt.Fprintf(&b, ", shifted %v", tr.Shift)
+	}
+	if tr.Amplitude > 0 && tr.Amplitude != 1 {
+		fmt.Fprintf(&b, ", amplitude × %s", strconv.FormatFloat(tr.Amplitude, 'g', -1, 64))
+	}
+	if tr.Resample > 0 {
+		fmt.Fprintf(&b, ", resampled every %v", tr.Resample)
+	}
+	model := l.Model
+	if model == "" {
+		model = ModelAggregate
+	}
+	if model == ModelRequests {
+		fmt.Fprintf(&b, ", %s core-s per request", strconv.FormatFloat(l.CPUPerRequest, 'g', -1, 64))
+	}
+	fmt.Fprintf(&b, " (%s)", model)
+	return b.String()
+}
+
+// describe writes a generator tree compactly: sum(diurnal, spikes).
+func (g *Generator) describe() string {
+	if g.Leaf != nil {
+		return g.Kind
+	}
+	parts := make([]string, len(g.Parts))
+	for i, p := range g.Parts {
+		parts[i] = p.describe()
+	}
+	return g.Kind + "(" + strings.Join(parts, ", ") + ")"
+}

@@ -322,3 +322,47 @@ func equalTrace(a, b Trace) bool {
 	return a.Format == b.Format && a.Path == b.Path && a.CapacityCores == b.CapacityCores && a.Repeat == b.Repeat &&
 		a.RepeatCount == b.RepeatCount && a.Gaps == b.Gaps && a.MaxGap == b.MaxGap && a.Column == b.Column && a.Scale == b.Scale
 }
+
+func TestDescribe(t *testing.T) {
+	l := LoadSpec{Target: Ref{"Deployment", "default", "web"}, Model: ModelRequests, CPUPerRequest: 0.002,
+		Trace:     Trace{Format: "count-csv", Path: "wc.csv", Repeat: false},
+		Transform: Transform{Amplitude: 1.2, Shift: -time.Hour}}
+	if got, want := l.Describe(), "Deployment/default/web ← count-csv wc.csv, no repeat, shifted -1h0m0s, amplitude × 1.2, 0.002 core-s per request (requests)"; got != want {
+		t.Errorf("Describe() = %q\nwant         %q", got, want)
+	}
+	g := LoadSpec{Target: Ref{"Deployment", "default", "api"}, Generator: &Generator{Kind: "sum", Parts: []*Generator{
+		{Kind: "diurnal", Leaf: workloads.Diurnal{}}, {Kind: "spikes", Leaf: workloads.Spikes{}}}}}
+	if got, want := g.Describe(), "Deployment/default/api ← generator sum(diurnal, spikes) (aggregate)"; got != want {
+		t.Errorf("Describe() = %q, want %q", got, want)
+	}
+}
+
+// TestDocsExamplesLoad loads the generator example of docs/scenario.md's Workloads section,
+// so that the documented syntax stays valid.
+func TestDocsExamplesLoad(t *testing.T) {
+	b, err := os.ReadFile("../../docs/scenario.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	i := strings.Index(doc, "```yaml\ngenerator:\n  sequence:")
+	if i < 0 {
+		t.Fatal("docs/scenario.md has no generator sequence example")
+	}
+	block := doc[i+len("```yaml\n"):]
+	block = block[:strings.Index(block, "```")]
+	var entry strings.Builder
+	entry.WriteString("  - target: deployment/web\n")
+	for _, line := range strings.Split(strings.TrimRight(block, "\n"), "\n") {
+		entry.WriteString("    " + line + "\n")
+	}
+	fsys := baseFS()
+	fsys["scenario.yaml"] = &fstest.MapFile{Data: []byte(strings.Replace(baseScenario, "  - target: deployment/web\n"+baseTraceLine, entry.String(), 1))}
+	sc, err := LoadFS(fsys, "scenario.yaml")
+	if err != nil {
+		t.Fatalf("the docs' example does not load:\n%s\n%v", entry.String(), err)
+	}
+	if g := sc.Load[0].Generator; g == nil || g.Kind != "sequence" || len(g.Parts) != 3 || g.Parts[2].Kind != "product" {
+		t.Errorf("generator %+v", g)
+	}
+}
