@@ -13,8 +13,20 @@
 //	func (s *Snapshot) RemovePod(p *corev1.Pod)
 //	func (s *Snapshot) NumNodes() int
 //
-//	func New(cfg Config, rng *rand.Rand) (*Scheduler, error)
+//	func ParseConfig(name string, data []byte) (*Config, error) // a KubeSchedulerConfiguration
+//	func DefaultProfile() Profile
+//	func New(cfg Config, rng *rand.Rand) (*Scheduler, error)    // zero Config: upstream's defaults
 //	func (s *Scheduler) Schedule(snap *Snapshot, pod *corev1.Pod, explain bool) Result
+//
+// # Profiles
+//
+// ParseConfig reads a kubescheduler.config.k8s.io/v1 KubeSchedulerConfiguration as
+// kube-scheduler does (strict decoding, upstream's defaulting and validation, multiPoint
+// expansion), with FILE:LINE errors; each Profile it returns lists the plugins of every
+// extension point in run order, the score weights and the plugins' args. Schedule picks the
+// profile by the pod's spec.schedulerName; a pod no profile is named for is not scheduled
+// (Result.NoProfile). A profile's plugins that ksim does not implement are left out, as in the
+// default profile (Scheduler.NotImplemented lists them).
 //
 // # Plugins
 //
@@ -31,8 +43,8 @@
 // The other plugins of upstream's default profile do not exist yet, and so neither filter nor
 // score: SchedulingGates, NodePorts, VolumeRestrictions, NodeVolumeLimits, VolumeBinding,
 // VolumeZone, PodTopologySpread, InterPodAffinity, DynamicResources, ImageLocality,
-// NodeDeclaredFeatures; nor the queue (PrioritySort), DefaultPreemption (PostFilter), binding,
-// or KubeSchedulerConfiguration profiles. Each plugin lives in plugins/<name> with upstream's
+// NodeDeclaredFeatures; nor the queue (PrioritySort), DefaultPreemption (PostFilter) or
+// binding. Each plugin lives in plugins/<name> with upstream's
 // Name, a New and interface assertions, behind the small framework in framework/, so that the
 // missing ones slot in.
 //

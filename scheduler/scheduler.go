@@ -31,15 +31,24 @@ const (
 	TieBreakUpstreamHeap
 )
 
-// Config selects the profile. The zero value is upstream's default profile (restricted to the
+// Config selects the profiles. The zero value is upstream's default profile (restricted to the
 // plugins ksim implements) with percentageOfNodesToScore 0 (adaptive) and random tie-breaks.
+// ParseConfig returns the Config a KubeSchedulerConfiguration describes.
 type Config struct {
 	// PercentageOfNodesToScore is the share of nodes, 0 to 100, after which the search for
 	// feasible nodes stops; 0 is upstream's adaptive default (50% − 1% per 125 nodes, at least
-	// 5%), and never fewer than 100 nodes are looked for.
+	// 5%), and never fewer than 100 nodes are looked for. A profile's own value overrides it.
 	PercentageOfNodesToScore int32
 	// TieBreak chooses among equally scored nodes.
 	TieBreak TieBreak
+	// Profiles are the scheduling profiles, each selected by the pods whose spec.schedulerName
+	// is its SchedulerName. None means DefaultProfile() alone (default-scheduler).
+	Profiles []Profile
+	// IgnoreSchedulerName schedules every pod with the first profile, whatever its
+	// spec.schedulerName (what `ksim place --config` does). Otherwise a pod whose
+	// schedulerName matches no profile is not scheduled (Result.NoProfile), as kube-scheduler
+	// leaves it to the scheduler it names.
+	IgnoreSchedulerName bool
 }
 
 // Result is one scheduling decision.
@@ -58,6 +67,10 @@ type Result struct {
 	Err error
 	// Explanation is filled when Schedule is asked to explain.
 	Explanation *Explanation
+	// NoProfile is set when no profile is named by the pod's spec.schedulerName: ksim does not
+	// schedule the pod, as kube-scheduler ignores pods meant for another scheduler. Reason says
+	// so; Node is "".
+	NoProfile bool
 }
 
 // ReasonCount is how many nodes a filter rejected with Reason.
@@ -119,10 +132,12 @@ const (
 // and draws tie-breaks from its own random stream, so a sequence of calls is a pure function of
 // the snapshots, the pods and the seed. Not safe for concurrent use.
 type Scheduler struct {
-	prof     *profile
-	pct      int32
-	tieBreak TieBreak
-	rng      *rand.Rand
+	profiles            []*profile
+	ignoreSchedulerName bool
+	prof                *profile // the profile of the current cycle
+	pct                 int32    // global percentageOfNodesToScore
+	tieBreak            TieBreak
+	rng                 *rand.Rand
 
 	// nextStartNodeIndex is where the next filter pass starts in the candidate list.
 	nextStartNodeIndex int
@@ -138,6 +153,12 @@ type Scheduler struct {
 	raw        [][]int64 // copy of scores before normalising, when explaining
 	totals     []int64
 	heap       totalsHeap
+
+	// cache keeps the node-local plugins' results per pod signature (template_cache.go);
+	// entry is the current cycle's.
+	cache      templateCache
+	entry      *templateEntry
+	explaining bool // the cycle keeps every plugin's raw scores for the explanation
 }
 
 type failure struct {
@@ -157,21 +178,29 @@ func New(cfg Config, rng *rand.Rand) (*Scheduler, error) {
 	if cfg.TieBreak != TieBreakRandom && cfg.TieBreak != TieBreakUpstreamHeap {
 		return nil, fmt.Errorf("scheduler: unknown TieBreak %d", cfg.TieBreak)
 	}
-	prof, err := newProfile(defaultPlugins, plugins.NewInTreeRegistry(), framework.DefaultFeatures())
-	if err != nil {
-		return nil, err
+	profiles := cfg.Profiles
+	if len(profiles) == 0 {
+		profiles = []Profile{DefaultProfile()}
 	}
 	s := &Scheduler{
-		prof:       prof,
-		pct:        cfg.PercentageOfNodesToScore,
-		tieBreak:   cfg.TieBreak,
-		rng:        rng,
-		state:      framework.NewCycleState(),
-		skipFilter: make([]bool, len(prof.filter)),
-		skipScore:  make([]bool, len(prof.score)),
-		scores:     make([][]int64, len(prof.score)),
-		raw:        make([][]int64, len(prof.score)),
+		ignoreSchedulerName: cfg.IgnoreSchedulerName,
+		pct:                 cfg.PercentageOfNodesToScore,
+		tieBreak:            cfg.TieBreak,
+		rng:                 rng,
+		state:               framework.NewCycleState(),
 	}
+	reg := plugins.NewInTreeRegistry()
+	for _, p := range profiles {
+		if slices.ContainsFunc(s.profiles, func(q *profile) bool { return q.name == p.SchedulerName }) {
+			return nil, fmt.Errorf("scheduler: two profiles are named %q", p.SchedulerName)
+		}
+		prof, err := newProfile(p, reg, framework.DefaultFeatures())
+		if err != nil {
+			return nil, err
+		}
+		s.profiles = append(s.profiles, prof)
+	}
+	s.use(s.profiles[0])
 	return s, nil
 }
 
@@ -185,6 +214,11 @@ func New(cfg Config, rng *rand.Rand) (*Scheduler, error) {
 // Cost: O(candidates × filter cost + feasible × score cost); with explain false it allocates
 // per pod (requests, compiled selectors) but not per node.
 func (s *Scheduler) Schedule(snap *Snapshot, pod *corev1.Pod, explain bool) Result {
+	prof := s.profileFor(pod)
+	if prof == nil {
+		return s.noProfile(pod, explain)
+	}
+	s.use(prof)
 	all := snap.nodeList()
 	if len(all) == 0 {
 		r := Result{Reason: ErrNoNodesAvailable}
@@ -194,9 +228,12 @@ func (s *Scheduler) Schedule(snap *Snapshot, pod *corev1.Pod, explain bool) Resu
 		return r
 	}
 	s.state.Reset()
+	s.state.SetCluster(snap.cluster)
 	clear(s.skipFilter)
 	clear(s.skipScore)
 	pi := framework.NewPodInfo(pod)
+	s.entry = s.cache.enter(s.prof, pi, snap.cluster, all)
+	s.explaining = explain
 	var ex *Explanation
 	if explain {
 		ex = &Explanation{Nodes: make([]NodeExplanation, len(all))}
@@ -289,7 +326,13 @@ func (s *Scheduler) runPreFilter(pi *framework.PodInfo, all []*framework.NodeInf
 	var restricting []string
 	var rejected *framework.Status
 	for i, pl := range s.prof.preFilter {
-		r, st := pl.PreFilter(s.state, pi, all)
+		var r *framework.PreFilterResult
+		var st *framework.Status
+		if s.entry.locals.preFilter[i] {
+			r, st = s.entry.preFilterRes[i], s.entry.preFilterSt[i] // run when the entry was built
+		} else {
+			r, st = pl.PreFilter(s.state, pi, all)
+		}
 		switch {
 		case st.IsSkip():
 			if j := s.prof.filterIndex[i]; j >= 0 {
@@ -339,7 +382,11 @@ func numFeasibleNodesToFind(percentage, numAllNodes int32) int32 {
 func (s *Scheduler) findNodesThatPassFilters(pi *framework.PodInfo, nodes []*framework.NodeInfo) (int, *framework.Status) {
 	s.feasible, s.failed = s.feasible[:0], s.failed[:0]
 	n := len(nodes)
-	numToFind := int(numFeasibleNodesToFind(s.pct, int32(n)))
+	pct := s.pct
+	if s.prof.pct != nil {
+		pct = *s.prof.pct // upstream: the profile's value, when set, over the global one
+	}
+	numToFind := int(numFeasibleNodesToFind(pct, int32(n)))
 	if len(s.prof.score) == 0 {
 		numToFind = min(numToFind, 1) // nothing to rank them by
 	}
@@ -349,8 +396,41 @@ func (s *Scheduler) findNodesThatPassFilters(pi *framework.PodInfo, nodes []*fra
 		}
 		return numToFind, nil
 	}
-	for i := range n {
-		node := nodes[(s.nextStartNodeIndex+i)%n]
+	e := s.entry
+	localOnly := true // no filter but the cached local ones runs this cycle
+	for _, i := range e.locals.nonLocalFilters {
+		if !s.skipFilter[i] {
+			localOnly = false
+		}
+	}
+	idx := 0
+	if n > 0 {
+		idx = s.nextStartNodeIndex % n
+	}
+	for range n {
+		node := nodes[idx]
+		if idx++; idx == n {
+			idx = 0
+		}
+		if localOnly {
+			// runFilters, inlined by hand for the common case: a few array reads a node.
+			slot := node.Slot
+			if e.gen[slot] != node.Gen {
+				s.refresh(e, pi, node)
+			}
+			if f := e.fail[slot]; f >= 0 {
+				if st := e.failSt[slot]; st.IsRejected() {
+					s.failed = append(s.failed, failure{node: node, status: st, plugin: int(f)})
+					continue
+				}
+			} else {
+				if len(s.feasible) == numToFind {
+					return numToFind, nil
+				}
+				s.feasible = append(s.feasible, node)
+				continue
+			}
+		}
 		st, plugin := s.runFilters(pi, node)
 		switch {
 		case st.IsSuccess():
@@ -368,15 +448,30 @@ func (s *Scheduler) findNodesThatPassFilters(pi *framework.PodInfo, nodes []*fra
 }
 
 // runFilters runs the filter plugins on one node, stopping at the first that does not pass, as
-// upstream's RunFilterPlugins. It returns that plugin's status and index.
+// upstream's RunFilterPlugins. It returns that plugin's status and index. The node-local
+// plugins' verdict comes from the template cache, recomputed only when the node changed; the
+// others run before the first local plugin that rejects (any after it cannot change the
+// verdict).
 func (s *Scheduler) runFilters(pi *framework.PodInfo, node *framework.NodeInfo) (*framework.Status, int) {
-	for i, pl := range s.prof.filter {
+	e := s.entry
+	slot := node.Slot
+	if e.gen[slot] != node.Gen {
+		s.refresh(e, pi, node)
+	}
+	localFail := int(e.fail[slot])
+	for _, i := range e.locals.nonLocalFilters {
+		if localFail >= 0 && i > localFail {
+			break
+		}
 		if s.skipFilter[i] {
 			continue
 		}
-		if st := pl.Filter(s.state, pi, node); !st.IsSuccess() {
+		if st := s.prof.filter[i].Filter(s.state, pi, node); !st.IsSuccess() {
 			return st, i
 		}
+	}
+	if localFail >= 0 {
+		return e.failSt[slot], localFail
 	}
 	return nil, -1
 }
@@ -385,7 +480,12 @@ func (s *Scheduler) runFilters(pi *framework.PodInfo, node *framework.NodeInfo) 
 // PreScore (Skip drops the plugin's Score), raw scores, NormalizeScore, a range check, weights.
 func (s *Scheduler) prioritize(pi *framework.PodInfo) *framework.Status {
 	for i, pl := range s.prof.preScore {
-		st := pl.PreScore(s.state, pi, s.feasible)
+		var st *framework.Status
+		if s.entry.locals.preScore[i] {
+			st = s.entry.preScoreSt[i] // run when the entry was built
+		} else {
+			st = pl.PreScore(s.state, pi, s.feasible)
+		}
 		if st.IsSkip() {
 			if j := s.prof.scoreIndex[i]; j >= 0 {
 				s.skipScore[j] = true
@@ -399,20 +499,47 @@ func (s *Scheduler) prioritize(pi *framework.PodInfo) *framework.Status {
 	n := len(s.feasible)
 	s.totals = slices.Grow(s.totals[:0], n)[:n]
 	clear(s.totals)
+	// The local plugins that need no normalising are summed, weighted, when a node is
+	// refreshed; unless explaining or a node's sum is not usable, that sum stands for them all.
+	e := s.entry
+	fused := !s.explaining && e.hasFixed
+	if fused {
+		for i, node := range s.feasible {
+			if !e.fixedOK[node.Slot] {
+				fused = false
+				clear(s.totals)
+				break
+			}
+			s.totals[i] = e.fixed[node.Slot]
+		}
+	}
 	for p, pl := range s.prof.score {
-		if s.skipScore[p] {
+		if s.skipScore[p] || (fused && e.inFixed[p]) {
 			continue
 		}
 		scores := slices.Grow(s.scores[p][:0], n)[:n]
 		s.scores[p] = scores
-		for i, node := range s.feasible {
-			v, st := pl.Score(s.state, pi, node)
-			if !st.IsSuccess() {
-				return framework.AsStatus(fmt.Errorf("plugin %q failed with: %w", pl.Name(), st.AsError()))
+		if e := s.entry; e.locals.score[p] {
+			// Computed when the node's local filters passed (refresh).
+			raw, errs := e.raw[p], e.scoreErr[p]
+			for i, node := range s.feasible {
+				if errs != nil && !errs[node.Slot].IsSuccess() {
+					return framework.AsStatus(fmt.Errorf("plugin %q failed with: %w", pl.Name(), errs[node.Slot].AsError()))
+				}
+				scores[i] = raw[node.Slot]
 			}
-			scores[i] = v
+		} else {
+			for i, node := range s.feasible {
+				v, st := pl.Score(s.state, pi, node)
+				if !st.IsSuccess() {
+					return framework.AsStatus(fmt.Errorf("plugin %q failed with: %w", pl.Name(), st.AsError()))
+				}
+				scores[i] = v
+			}
 		}
-		s.raw[p] = append(s.raw[p][:0], scores...)
+		if s.explaining {
+			s.raw[p] = append(s.raw[p][:0], scores...)
+		}
 		if ext := pl.ScoreExtensions(); ext != nil {
 			if st := ext.NormalizeScore(s.state, pi, s.feasible, scores); !st.IsSuccess() {
 				return framework.AsStatus(fmt.Errorf("plugin %q failed with: %w", pl.Name(), st.AsError()))
@@ -486,6 +613,17 @@ func (s *Scheduler) chosen(node *framework.NodeInfo, ex *Explanation) Result {
 		}
 	}
 	return Result{Node: node.Name(), Explanation: ex}
+}
+
+// noProfile is the result for a pod no profile is named for.
+func (s *Scheduler) noProfile(pod *corev1.Pod, explain bool) Result {
+	r := Result{NoProfile: true, Reason: fmt.Sprintf(
+		"not scheduled: no profile has schedulerName %q (profiles: %s); kube-scheduler leaves such a pod to the scheduler it names",
+		pod.Spec.SchedulerName, strings.Join(s.ProfileNames(), ", "))}
+	if explain {
+		r.Explanation = &Explanation{}
+	}
+	return r
 }
 
 func errorResult(st *framework.Status, ex *Explanation) Result {

@@ -472,7 +472,8 @@ func TestExplanationVerdicts(t *testing.T) {
 		{Node: "ok", Feasible: true, Chosen: true, Filters: []FilterVerdict{
 			{Plugin: "NodeName", Passed: true}, {Plugin: "NodeUnschedulable", Passed: true},
 			{Plugin: "TaintToleration", Passed: true}, {Plugin: "NodeAffinity", Passed: true, Skipped: true},
-			{Plugin: "NodeResourcesFit", Passed: true},
+			{Plugin: "NodePorts", Passed: true, Skipped: true}, {Plugin: "NodeResourcesFit", Passed: true},
+			{Plugin: "PodTopologySpread", Passed: true, Skipped: true}, {Plugin: "InterPodAffinity", Passed: true, Skipped: true},
 		}},
 		{Node: "tainted", Filters: []FilterVerdict{
 			{Plugin: "NodeName", Passed: true}, {Plugin: "NodeUnschedulable", Passed: true},

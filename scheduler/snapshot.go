@@ -3,15 +3,19 @@ package scheduler
 import (
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/component-helpers/node/topology"
 
 	"ksim.dev/ksim/scheduler/framework"
 )
 
-// Snapshot is the cluster as the scheduler sees it: the nodes and the pods bound to them, with
-// each node's requested totals kept up to date on every change, so that scheduling a pod never
-// walks a node's pods.
+// Snapshot is the cluster as the scheduler sees it: the nodes and the pods bound to them, the
+// namespaces' labels, and the Services, ReplicaSets, StatefulSets and ReplicationControllers
+// whose selectors give a pod its default topology spreading. Each node's requested totals and
+// host ports, and the counts of pods that inter-pod affinity and topology spreading look up
+// (framework.Cluster), are kept up to date on every change, so that scheduling a pod never
+// walks the cluster's pods.
 //
 // Node order is upstream's: the scheduler cache keeps nodes grouped by zone (the zone and
 // region labels, topology.GetZoneKey) with zones in the order they were first seen, and lists
@@ -22,16 +26,18 @@ import (
 // A Snapshot is not safe for concurrent use.
 //
 //	operation    cost
-//	UpsertNode   O(1) amortised; O(nodes in its zone) when a node changes zone
-//	RemoveNode   O(pods on it + nodes in its zone)
-//	AddPod       O(pod's containers) to compute its requests
-//	RemovePod    O(scalar resources of the pod)
+//	UpsertNode   O(labels + images) amortised; O(nodes in its zone) when a node changes zone
+//	RemoveNode   O(pods on it × RemovePod + nodes in its zone)
+//	AddPod       O(containers + affinity terms + pod counters in its namespace)
+//	RemovePod    O(scalar resources + affinity terms + pod counters in its namespace)
 //	NumNodes     O(1)
+//	Upsert/Remove of a namespace, Service or controller: O(1)
 //	node order   O(nodes), recomputed on the first Schedule after nodes were added or removed
 type Snapshot struct {
-	fts   framework.Features
-	nodes map[string]*snapNode
-	pods  map[string]*framework.PodInfo
+	fts     framework.Features
+	cluster *framework.Cluster
+	nodes   map[string]*snapNode
+	pods    map[string]*framework.PodInfo
 
 	// zones in first-seen order, and the nodes of each in the order they were added.
 	zones  []string
@@ -48,11 +54,13 @@ type snapNode struct {
 
 // NewSnapshot returns an empty snapshot. Pods are accounted with the v1.37 default feature gates.
 func NewSnapshot() *Snapshot {
+	fts := framework.DefaultFeatures()
 	return &Snapshot{
-		fts:    framework.DefaultFeatures(),
-		nodes:  map[string]*snapNode{},
-		pods:   map[string]*framework.PodInfo{},
-		byZone: map[string][]*snapNode{},
+		fts:     fts,
+		cluster: framework.NewCluster(fts),
+		nodes:   map[string]*snapNode{},
+		pods:    map[string]*framework.PodInfo{},
+		byZone:  map[string][]*snapNode{},
 	}
 }
 
@@ -65,7 +73,7 @@ func (s *Snapshot) NumNodes() int { return len(s.nodes) }
 func (s *Snapshot) UpsertNode(n *corev1.Node) {
 	zone := topology.GetZoneKey(n)
 	if sn, ok := s.nodes[n.Name]; ok {
-		sn.info.SetNode(n)
+		s.cluster.UpdateNode(sn.info, n)
 		if sn.zone != zone {
 			// Upstream moves the node in its tree but leaves the listed order until the next
 			// node is added or removed.
@@ -75,7 +83,7 @@ func (s *Snapshot) UpsertNode(n *corev1.Node) {
 		}
 		return
 	}
-	sn := &snapNode{info: framework.NewNodeInfo(n), zone: zone}
+	sn := &snapNode{info: s.cluster.AddNode(n), zone: zone}
 	s.nodes[n.Name] = sn
 	s.addToZone(sn)
 	s.listStale = true
@@ -90,6 +98,7 @@ func (s *Snapshot) RemoveNode(name string) {
 	for _, p := range sn.info.Pods {
 		delete(s.pods, podKey(p.Pod))
 	}
+	s.cluster.RemoveNode(sn.info)
 	delete(s.nodes, name)
 	s.removeFromZone(sn)
 	s.listStale = true
@@ -110,10 +119,10 @@ func (s *Snapshot) AddPod(p *corev1.Pod) {
 	}
 	key := podKey(p)
 	if old, ok := s.pods[key]; ok {
-		s.nodes[old.Pod.Spec.NodeName].info.RemovePod(old)
+		s.cluster.RemovePod(s.nodes[old.Pod.Spec.NodeName].info, old)
 	}
-	pi := framework.NewBoundPodInfo(p, s.fts)
-	sn.info.AddPod(pi)
+	pi := s.cluster.NewBoundPodInfo(p)
+	s.cluster.AddPod(sn.info, pi)
 	s.pods[key] = pi
 }
 
@@ -124,8 +133,52 @@ func (s *Snapshot) RemovePod(p *corev1.Pod) {
 	if !ok {
 		return
 	}
-	s.nodes[old.Pod.Spec.NodeName].info.RemovePod(old)
+	s.cluster.RemovePod(s.nodes[old.Pod.Spec.NodeName].info, old)
 	delete(s.pods, key)
+}
+
+// UpsertNamespace adds a namespace, or replaces its labels, which namespaceSelectors of
+// inter-pod affinity terms select on. A namespace never given has only the label
+// kubernetes.io/metadata.name: <name>, which the API server sets on every namespace (and which
+// UpsertNamespace adds when ns lacks it).
+func (s *Snapshot) UpsertNamespace(ns *corev1.Namespace) { s.cluster.UpsertNamespace(ns) }
+
+// RemoveNamespace forgets a namespace's labels.
+func (s *Snapshot) RemoveNamespace(name string) { s.cluster.RemoveNamespace(name) }
+
+// UpsertService adds or replaces a Service. The Services whose selector selects a pod give it
+// default topology spreading (PodTopologySpread's system default constraints).
+func (s *Snapshot) UpsertService(svc *corev1.Service) { s.cluster.UpsertService(svc) }
+
+// RemoveService removes a Service.
+func (s *Snapshot) RemoveService(namespace, name string) { s.cluster.RemoveService(namespace, name) }
+
+// UpsertReplicaSet adds or replaces a ReplicaSet. A pod whose controller (the ownerReference
+// with controller: true, apps/v1 ReplicaSet) is a ReplicaSet known here spreads by default
+// over the ReplicaSet's selector.
+func (s *Snapshot) UpsertReplicaSet(rs *appsv1.ReplicaSet) { s.cluster.UpsertReplicaSet(rs) }
+
+// RemoveReplicaSet removes a ReplicaSet.
+func (s *Snapshot) RemoveReplicaSet(namespace, name string) {
+	s.cluster.RemoveReplicaSet(namespace, name)
+}
+
+// UpsertStatefulSet adds or replaces a StatefulSet, as UpsertReplicaSet.
+func (s *Snapshot) UpsertStatefulSet(ss *appsv1.StatefulSet) { s.cluster.UpsertStatefulSet(ss) }
+
+// RemoveStatefulSet removes a StatefulSet.
+func (s *Snapshot) RemoveStatefulSet(namespace, name string) {
+	s.cluster.RemoveStatefulSet(namespace, name)
+}
+
+// UpsertReplicationController adds or replaces a ReplicationController, as UpsertReplicaSet.
+func (s *Snapshot) UpsertReplicationController(rc *corev1.ReplicationController) {
+	s.cluster.UpsertReplicationController(rc)
+}
+
+// RemoveReplicationController removes a ReplicationController.
+func (s *Snapshot) RemoveReplicationController(namespace, name string) {
+	s.cluster.RemoveReplicationController(namespace, name)
 }
 
 // podKey identifies a pod by UID as upstream's cache does, or by namespace/name when it has no

@@ -2,29 +2,42 @@ package upstream
 
 // Differential test of ksim's placement path against kube-scheduler v1.37's framework.
 //
-// Each case is a random cluster (zones, labels, taints of all three effects, cordoned and
-// nearly full nodes) and a stream of random pods (requests with init and sidecar containers,
-// overhead and pod-level requests, nodeSelectors, tolerations, required and preferred node
-// affinity, DaemonSet-style metadata.name terms, spec.nodeName, status.nominatedNodeName),
-// with churn in between (pods deleted, nodes cordoned, retainted, relabelled into another zone,
-// added and removed). Every pod goes through ksim's Scheduler and through the real upstream framework built from the
-// in-tree registry with a profile of exactly the plugins ksim implements; the harness below
-// reproduces schedule_one.go's unexported loop with one filter goroutine and
-// percentageOfNodesToScore 100. For each pod it checks:
+// Each case is a random cluster (scheduler_gen_test.go: zones, racks, hostnames, taints of all
+// three effects, cordoned, full and nearly full nodes, images, host ports; namespaces with and
+// without labels; Services, ReplicaSets, StatefulSets and ReplicationControllers; bound pods of
+// a few workloads, some being deleted, with affinity terms of their own) and a stream of pods,
+// most from the cluster's workloads (labels, owners, inter-pod affinity and anti-affinity with
+// namespaces and namespaceSelectors and matchLabelKeys, topology spread constraints with
+// minDomains, node inclusion policies and matchLabelKeys, or the system default spreading),
+// some one-offs (requests of every shape, nodeSelectors, tolerations, node affinity,
+// spec.nodeName, status.nominatedNodeName), with churn in between (pods deleted, nodes
+// cordoned, retainted, relabelled, given other images, added and removed, namespaces
+// relabelled, Services added). Every pod goes through ksim's Scheduler and through the real
+// upstream framework built from the in-tree registry with a profile of exactly the plugins ksim
+// implements, in the default profile's order and weights; the harness below reproduces
+// schedule_one.go's unexported loop with one filter goroutine. For each pod it checks:
 //
-//   - the feasible node sets are equal, and each rejected node was rejected by the same plugin
-//     with the same reasons;
-//   - every score plugin's normalised, weighted score is equal on every feasible node, and so
-//     are the totals;
+//   - the feasible node sets are equal (with percentageOfNodesToScore below 100: the same
+//     nodes were found, so the same nodes were scored), and each rejected node was rejected
+//     by the same plugin with the same reasons;
+//   - every score plugin's normalised, weighted score is equal on every feasible node (a
+//     plugin that skipped scoring on one side skipped on the other), and so are the totals;
 //   - ksim's chosen node (random tie-break) is among upstream's top-scoring nodes, and ksim's
 //     TieBreakUpstreamHeap choice is exactly the node upstream's sorted-nodes heap pops;
 //   - when nothing fits, the unschedulable message is equal character for character.
 //
-// Then the pod is bound to ksim's node in both. A failure names the seed; rerun one case with
+// Then the pod is bound to ksim's node in both. The pod upstream sees is the one the API
+// server would store (matchLabelKeys merged into the selectors); ksim gets that or the pod as
+// written, at random, and must decide the same either way.
+//
+// A failure names the seed; rerun one case with
 //
 //	go test -run 'TestDifferentialPlacement/seed=17$' ./...
 //
-// or move the whole range with -diff.seed, -diff.clusters, -diff.pods.
+// or move the whole range with -diff.seed, -diff.clusters, -diff.pods; -diff.long runs ten
+// times as many clusters. TestDifferentialAdaptive does the same on larger clusters with the
+// adaptive percentageOfNodesToScore, where ksim and the harness must find the same feasible
+// nodes from the same rotating start index.
 
 import (
 	"context"
@@ -38,10 +51,9 @@ import (
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
@@ -57,35 +69,90 @@ import (
 )
 
 var (
-	diffSeed     = flag.Uint64("diff.seed", 1, "first cluster seed of TestDifferentialPlacement")
-	diffClusters = flag.Int("diff.clusters", 50, "clusters in TestDifferentialPlacement")
+	diffSeed     = flag.Uint64("diff.seed", 1, "first cluster seed of the differential placement tests")
+	diffClusters = flag.Int("diff.clusters", 200, "clusters in TestDifferentialPlacement")
 	diffPods     = flag.Int("diff.pods", 50, "pods per cluster in TestDifferentialPlacement")
+	diffLong     = flag.Bool("diff.long", false, "run ten times as many clusters in the differential placement tests")
 )
 
-var initMetrics sync.Once
-
-// diffStats sums what the cases saw, to show that the interesting paths were taken.
+// diffStats counts what the cases saw, to show that the interesting paths were taken: the
+// fields for the common outcomes, seen for everything else by name.
 type diffStats struct {
 	mu                                                   sync.Mutex
 	clusters, pods, placed, unschedulable, preFilterRej  int
 	scored, ties, lone, restricted, rejectedNodes, churn int
 	errors, nominated                                    int
+	seen                                                 map[string]int
 }
 
-func TestDifferentialPlacement(t *testing.T) {
-	initMetrics.Do(metrics.InitMetrics)
-	var stats diffStats
-	for c := range *diffClusters {
-		seed := *diffSeed + uint64(c)
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			runDiffCluster(t, seed, *diffPods, &stats)
-		})
+// count adds n to the named count.
+func (s *diffStats) count(key string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil {
+		s.seen = map[string]int{}
 	}
+	s.seen[key] += n
+}
+
+func (s *diffStats) report(t *testing.T) {
 	t.Logf("clusters %d, pods %d (placed %d, unschedulable %d of which %d rejected in PreFilter); "+
 		"scored %d (with ties for the top %d), lone feasible node %d (nominated node %d), restricted by PreFilter %d; "+
 		"node rejections compared %d; scheduling errors on both sides %d; churn events %d",
-		stats.clusters, stats.pods, stats.placed, stats.unschedulable, stats.preFilterRej,
-		stats.scored, stats.ties, stats.lone, stats.nominated, stats.restricted, stats.rejectedNodes, stats.errors, stats.churn)
+		s.clusters, s.pods, s.placed, s.unschedulable, s.preFilterRej,
+		s.scored, s.ties, s.lone, s.nominated, s.restricted, s.rejectedNodes, s.errors, s.churn)
+	keys := make([]string, 0, len(s.seen))
+	for k := range s.seen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "\n  %-60s %d", k, s.seen[k])
+	}
+	t.Log("seen:" + b.String())
+}
+
+var initMetrics sync.Once
+
+func TestDifferentialPlacement(t *testing.T) {
+	initMetrics.Do(metrics.InitMetrics)
+	clusters := *diffClusters
+	if *diffLong {
+		clusters *= 10
+	}
+	var stats diffStats
+	for c := range clusters {
+		seed := *diffSeed + uint64(c)
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			runDiffCluster(t, seed, *diffPods, clusterSmall, 100, &stats)
+		})
+	}
+	stats.report(t)
+	if !t.Failed() && clusters >= 200 && *diffPods >= 50 && stats.pods < 10000 {
+		t.Errorf("only %d pods compared, want at least 10000", stats.pods)
+	}
+}
+
+// TestDifferentialAdaptive runs larger clusters with percentageOfNodesToScore 0 (upstream's
+// adaptive default) on both sides: the feasible nodes found, hence scored, must be the same.
+func TestDifferentialAdaptive(t *testing.T) {
+	initMetrics.Do(metrics.InitMetrics)
+	clusters := 25
+	if *diffLong {
+		clusters *= 10
+	}
+	var stats diffStats
+	for c := range clusters {
+		seed := *diffSeed + 100000 + uint64(c)
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			runDiffCluster(t, seed, 40, clusterLarge, 0, &stats)
+		})
+	}
+	stats.report(t)
+	if !t.Failed() && stats.seen["sampled: fewer nodes scored than feasible"] == 0 {
+		t.Errorf("no pod stopped the search early: the adaptive path was not exercised")
+	}
 }
 
 // ksimPlugins is the profile both sides run: upstream's default multiPoint order and weights,
@@ -97,23 +164,29 @@ var ksimPlugins = []config.Plugin{
 	{Name: names.NodeUnschedulable},
 	{Name: names.TaintToleration, Weight: 3},
 	{Name: names.NodeAffinity, Weight: 2},
+	{Name: names.NodePorts},
 	{Name: names.NodeResourcesFit, Weight: 1},
+	{Name: names.PodTopologySpread, Weight: 2},
+	{Name: names.InterPodAffinity, Weight: 2},
 	{Name: names.NodeResourcesBalancedAllocation, Weight: 1},
+	{Name: names.ImageLocality, Weight: 1},
 	{Name: names.DefaultBinder},
 }
 
-// upstreamSide is the real framework, its cache and snapshot, and the harness's copy of the
-// scheduler's rotating start index.
+// upstreamSide is the real framework, its cache and snapshot, the informers its plugins list
+// namespaces and controllers from, and the harness's copy of the scheduler's rotating start
+// index.
 type upstreamSide struct {
 	ctx       context.Context
 	logger    klog.Logger
 	fw        framework.Framework
 	cache     cache.Cache
 	snap      *cache.Snapshot
+	informers informers.SharedInformerFactory // nil when the harness indexes nothing
 	nextStart int
 }
 
-func newUpstreamSide(t *testing.T) *upstreamSide {
+func newUpstreamSide(t *testing.T, pct int32) *upstreamSide {
 	ctx, cancel := context.WithCancel(context.Background())
 	defaults, err := latest.Default()
 	if err != nil {
@@ -121,14 +194,16 @@ func newUpstreamSide(t *testing.T) *upstreamSide {
 	}
 	profile := &config.KubeSchedulerProfile{
 		SchedulerName:            "default-scheduler",
-		PercentageOfNodesToScore: new(int32(100)),
+		PercentageOfNodesToScore: new(pct),
 		Plugins:                  &config.Plugins{MultiPoint: config.PluginSet{Enabled: ksimPlugins}},
 		PluginConfig:             defaults.Profiles[0].PluginConfig,
 	}
 	u := &upstreamSide{ctx: ctx, logger: klog.FromContext(ctx), snap: cache.NewEmptySnapshot()}
 	u.cache = cache.New(ctx, nil, false, false)
+	u.informers = informers.NewSharedInformerFactory(fake.NewClientset(), 0)
 	u.fw, err = frameworkruntime.NewFramework(ctx, frameworkplugins.NewInTreeRegistry(), profile,
 		frameworkruntime.WithSnapshotSharedLister(u.snap),
+		frameworkruntime.WithInformerFactory(u.informers),
 		frameworkruntime.WithParallelism(1))
 	if err != nil {
 		cancel()
@@ -148,6 +223,28 @@ func (u *upstreamSide) sync(t *testing.T) {
 	}
 }
 
+// index puts an object where the plugins' listers find it.
+func (u *upstreamSide) index(t *testing.T, obj any) {
+	t.Helper()
+	if u.informers == nil {
+		return
+	}
+	var err error
+	switch o := obj.(type) {
+	case *v1.Namespace:
+		err = u.informers.Core().V1().Namespaces().Informer().GetIndexer().Update(o)
+	case *v1.Service:
+		err = u.informers.Core().V1().Services().Informer().GetIndexer().Update(o)
+	case *v1.ReplicationController:
+		err = u.informers.Core().V1().ReplicationControllers().Informer().GetIndexer().Update(o)
+	default:
+		err = u.indexApps(obj)
+	}
+	if err != nil {
+		t.Fatalf("upstream indexer: %v", err)
+	}
+}
+
 // upstreamDecision is what upstream's scheduling cycle concluded for one pod.
 type upstreamDecision struct {
 	err       error
@@ -160,10 +257,24 @@ type upstreamDecision struct {
 	restrict  bool
 	preFilt   bool
 	nominated bool // the nominated node was taken
+	sampled   bool // the search stopped before looking at every candidate
+	start     int  // the rotating start index of the filter pass
+	numToFind int
+}
+
+// numFeasibleNodesToFind is schedule_one.go's rule, reproduced because it is unexported.
+func numFeasibleNodesToFind(percentage, numAllNodes int32) int32 {
+	if numAllNodes < 100 {
+		return numAllNodes
+	}
+	if percentage == 0 {
+		percentage = max(int32(50)-numAllNodes/125, 5)
+	}
+	return max(numAllNodes*percentage/100, 100)
 }
 
 // schedule runs pod through the framework as pkg/scheduler/schedule_one.go's schedulePod and
-// findNodesThatFitPod do, with one filter goroutine and every node scored.
+// findNodesThatFitPod do, with one filter goroutine.
 func (u *upstreamSide) schedule(pod *v1.Pod) upstreamDecision {
 	d := upstreamDecision{rejected: map[string]*fwk.Status{}}
 	all, err := u.snap.NodeInfos().List()
@@ -221,21 +332,36 @@ func (u *upstreamSide) schedule(pod *v1.Pod) upstreamDecision {
 			fmt.Sprintf("node(s) didn't satisfy plugin(s) %v", sets.List(plugins))))
 		d.restrict = true
 	}
+	// findNodesThatPassFilters with one goroutine: the search stops at the first feasible
+	// node beyond the number wanted (which is dropped); rejections met before it count.
+	var pct int32 // the global default: adaptive
+	if p := u.fw.PercentageOfNodesToScore(); p != nil {
+		pct = *p
+	}
+	numToFind := int(numFeasibleNodesToFind(pct, int32(len(nodes))))
+	d.start, d.numToFind = u.nextStart, numToFind
 	var feasible []fwk.NodeInfo
 	for i := range nodes {
 		ni := nodes[(u.nextStart+i)%len(nodes)]
 		st := u.fw.RunFilterPlugins(u.ctx, state, pod, ni)
 		switch {
 		case st.IsSuccess():
+			if len(feasible) == numToFind {
+				d.sampled = true
+				break
+			}
 			feasible = append(feasible, ni)
 			d.feasible = append(d.feasible, ni.Node().Name)
+			continue
 		case st.IsRejected():
 			diagnosis.NodeToStatus.Set(ni.Node().Name, st)
 			diagnosis.AddPluginStatus(st)
 			d.rejected[ni.Node().Name] = st
+			continue
 		default:
 			d.err = st.AsError()
 		}
+		break
 	}
 	u.nextStart = (u.nextStart + len(feasible) + diagnosis.NodeToStatus.Len()) % len(all)
 	if d.err != nil {
@@ -272,58 +398,45 @@ func (u *upstreamSide) schedule(pod *v1.Pod) upstreamDecision {
 
 // diffCluster is one case: both sides, the objects they hold, and the generator.
 type diffCluster struct {
-	t       *testing.T
-	seed    uint64
-	r       *rand.Rand
-	up      *upstreamSide
-	snap    *scheduler.Snapshot
-	random  *scheduler.Scheduler // TieBreakRandom: its choice is bound
-	heap    *scheduler.Scheduler // TieBreakUpstreamHeap: checked against upstream's pop
-	nodes   map[string]*v1.Node
-	order   []string             // node names, for picking at random
-	pods    map[string][]*v1.Pod // bound pods by node
-	nextID  int
-	zones   []string
-	shapes  []int // indexes into cpuShapes and memShapes, or nil for any shape
-	stats   *diffStats
-	podsRun int
+	t      *testing.T
+	seed   uint64
+	r      *rand.Rand
+	size   clusterSize
+	up     *upstreamSide
+	snap   *scheduler.Snapshot
+	random *scheduler.Scheduler // TieBreakRandom: its choice is bound
+	heap   *scheduler.Scheduler // TieBreakUpstreamHeap: checked against upstream's pop
+	stats  *diffStats
+
+	// The generator's state (scheduler_gen_test.go): the objects both sides hold.
+	nodes      map[string]*v1.Node
+	order      []string             // node names, for picking at random
+	pods       map[string][]*v1.Pod // bound pods by node, as written
+	nextID     int
+	zones      []string
+	shapes     []int // indexes into cpuShapes and memShapes, or nil for any shape
+	namespaces []string
+	nsLabels   map[string]map[string]string // labels given to ksim (nil: not given)
+	workloads  []*workload
+	services   int
+	building   bool // in buildCluster: no snapshot has been taken yet
 }
 
-func runDiffCluster(t *testing.T, seed uint64, numPods int, stats *diffStats) {
+func runDiffCluster(t *testing.T, seed uint64, numPods int, size clusterSize, pct int32, stats *diffStats) {
 	r := rand.New(rand.NewPCG(seed, 0x6b73696d))
-	random, err := scheduler.New(scheduler.Config{PercentageOfNodesToScore: 100}, rand.New(rand.NewPCG(seed, 1)))
+	random, err := scheduler.New(scheduler.Config{PercentageOfNodesToScore: pct}, rand.New(rand.NewPCG(seed, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	heapSched, err := scheduler.New(scheduler.Config{PercentageOfNodesToScore: 100, TieBreak: scheduler.TieBreakUpstreamHeap}, rand.New(rand.NewPCG(seed, 2)))
+	heapSched, err := scheduler.New(scheduler.Config{PercentageOfNodesToScore: pct, TieBreak: scheduler.TieBreakUpstreamHeap}, rand.New(rand.NewPCG(seed, 2)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &diffCluster{
-		t: t, seed: seed, r: r, up: newUpstreamSide(t), snap: scheduler.NewSnapshot(),
-		random: random, heap: heapSched,
-		nodes: map[string]*v1.Node{}, pods: map[string][]*v1.Pod{}, stats: stats,
+		t: t, seed: seed, r: r, size: size, up: newUpstreamSide(t, pct), snap: scheduler.NewSnapshot(),
+		random: random, heap: heapSched, stats: stats,
 	}
-	for i := range 1 + r.IntN(4) {
-		c.zones = append(c.zones, fmt.Sprintf("zone-%c", 'a'+i))
-	}
-	numNodes := 1 + r.IntN(40)
-	switch r.IntN(25) {
-	case 0:
-		numNodes = 0
-	case 1, 2, 3, 4, 5:
-		numNodes = 40 + r.IntN(110)
-	}
-	// Some clusters are built from one or two node shapes, so that scores tie often.
-	if r.IntN(3) == 0 {
-		c.shapes = []int{r.IntN(len(cpuShapes)), r.IntN(len(cpuShapes))}
-	}
-	for range numNodes {
-		c.addNode()
-	}
-	for _, name := range slices.Clone(c.order) {
-		c.fillNode(name)
-	}
+	c.buildCluster()
 	c.up.sync(t)
 	for i := range numPods {
 		if i > 0 && r.IntN(6) == 0 {
@@ -346,10 +459,20 @@ func (c *diffCluster) fatalf(format string, args ...any) {
 func (c *diffCluster) schedule(i int) {
 	t := c.t
 	pod := c.genPod()
-	k := c.random.Schedule(c.snap, pod, true)
-	h := c.heap.Schedule(c.snap, pod, false)
-	u := c.up.schedule(pod)
+	stored := apiServerPod(pod) // what upstream reads from the API server
+	forKsim := pod
+	if c.r.IntN(2) == 0 {
+		forKsim = stored
+	}
+	k := c.random.Schedule(c.snap, forKsim, true)
+	h := c.heap.Schedule(c.snap, forKsim, false)
+	u := c.up.schedule(stored)
 	where := fmt.Sprintf("pod %d (%s)", i, describePod(pod))
+	if ex := k.Explanation; ex != nil && !u.preFilt && !u.nominated && u.err == nil && len(c.order) > 0 &&
+		(ex.StartIndex != u.start || ex.NumFeasibleToFind != u.numToFind) {
+		c.fatalf("%s: filter pass from start index %d looking for %d nodes, upstream's from %d looking for %d",
+			where, ex.StartIndex, ex.NumFeasibleToFind, u.start, u.numToFind)
+	}
 
 	c.stats.mu.Lock()
 	c.stats.pods++
@@ -358,6 +481,16 @@ func (c *diffCluster) schedule(i int) {
 	}
 	c.stats.rejectedNodes += len(u.rejected)
 	c.stats.mu.Unlock()
+	if u.sampled {
+		c.stats.count("sampled: fewer nodes scored than feasible", 1)
+	}
+	for _, st := range u.rejected {
+		if st.Plugin() == names.NodeResourcesFit {
+			c.stats.count("node rejected: NodeResourcesFit", 1)
+		} else {
+			c.stats.count("node rejected: "+st.Plugin()+": "+strings.Join(st.Reasons(), ", "), 1)
+		}
+	}
 
 	if u.err != nil || k.Err != nil {
 		if u.err == nil || k.Err == nil {
@@ -396,6 +529,14 @@ func (c *diffCluster) schedule(i int) {
 		c.stats.mu.Unlock()
 	} else {
 		c.compareScores(where, k, u)
+		if len(pod.Spec.TopologySpreadConstraints) == 0 {
+			for _, m := range u.scores {
+				if _, ok := m[names.PodTopologySpread]; ok {
+					c.stats.count("pod spread by the system defaults (Service or controller)", 1)
+				}
+				break
+			}
+		}
 		var top []string
 		best := int64(-1)
 		for n, s := range u.totals {
@@ -426,7 +567,8 @@ func (c *diffCluster) schedule(i int) {
 
 	bound := pod.DeepCopy()
 	bound.Spec.NodeName = k.Node
-	c.bind(bound)
+	bound.Status.NominatedNodeName = ""
+	c.bind(bound, forKsim == stored)
 	c.up.sync(t)
 }
 
@@ -439,6 +581,9 @@ func (c *diffCluster) compareFilters(where string, k scheduler.Result, u upstrea
 		}
 		st, rejected := u.rejected[n.Node]
 		if !rejected {
+			if len(n.Filters) > 0 && !n.Filters[len(n.Filters)-1].Passed {
+				c.fatalf("%s: node %s: ksim's %s rejected it (%v), upstream did not", where, n.Node, n.Filters[len(n.Filters)-1].Plugin, n.Filters[len(n.Filters)-1].Reasons)
+			}
 			continue
 		}
 		if len(n.Filters) == 0 || n.Filters[len(n.Filters)-1].Passed {
@@ -459,6 +604,7 @@ func (c *diffCluster) compareFilters(where string, k scheduler.Result, u upstrea
 
 // compareScores checks every plugin's weighted score and the total on every feasible node.
 func (c *diffCluster) compareScores(where string, k scheduler.Result, u upstreamDecision) {
+	nonZero := map[string]bool{}
 	for _, n := range k.Explanation.Nodes {
 		if !n.Feasible {
 			continue
@@ -469,6 +615,9 @@ func (c *diffCluster) compareScores(where string, k scheduler.Result, u upstream
 			if ps.Weighted != ps.Normalized*ps.Weight {
 				c.fatalf("%s: node %s: %s weighted %d != %d × %d", where, n.Node, ps.Plugin, ps.Weighted, ps.Normalized, ps.Weight)
 			}
+			if ps.Normalized != 0 {
+				nonZero[ps.Plugin] = true
+			}
 		}
 		want := u.scores[n.Node]
 		if fmt.Sprint(want) != fmt.Sprint(got) || n.Total != u.totals[n.Node] {
@@ -476,366 +625,42 @@ func (c *diffCluster) compareScores(where string, k scheduler.Result, u upstream
 				where, n.Node, want, u.totals[n.Node], got, n.Total, n.Scores)
 		}
 	}
+	for p := range nonZero {
+		c.stats.count("pod with a non-zero score from "+p, 1)
+	}
 }
 
-func (c *diffCluster) bind(p *v1.Pod) {
-	c.snap.AddPod(p)
-	if err := c.up.cache.AddPod(c.up.logger, p); err != nil {
+// bind binds p (as written) on both sides: upstream gets the pod the API server stores, ksim
+// that one when merged is set, else p.
+func (c *diffCluster) bind(p *v1.Pod, merged bool) {
+	stored := apiServerPod(p)
+	if merged {
+		c.snap.AddPod(stored)
+	} else {
+		c.snap.AddPod(p)
+	}
+	if err := c.up.cache.AddPod(c.up.logger, stored); err != nil {
 		c.fatalf("upstream AddPod: %v", err)
 	}
 	c.pods[p.Spec.NodeName] = append(c.pods[p.Spec.NodeName], p)
 }
 
-// churn changes the cluster between two pods, in both sides.
-func (c *diffCluster) churn() {
-	r := c.r
-	c.stats.mu.Lock()
-	c.stats.churn++
-	c.stats.mu.Unlock()
-	switch k := r.IntN(10); {
-	case k < 3: // a pod goes away
-		name := c.pickNode()
-		if name == "" || len(c.pods[name]) == 0 {
-			return
-		}
-		ps := c.pods[name]
-		j := r.IntN(len(ps))
-		p := ps[j]
-		c.pods[name] = slices.Delete(ps, j, j+1)
-		c.snap.RemovePod(p)
-		if err := c.up.cache.RemovePod(c.up.logger, p); err != nil {
-			c.fatalf("upstream RemovePod: %v", err)
-		}
-	case k < 7: // a node changes: cordon, taints, labels, zone
-		name := c.pickNode()
-		if name == "" {
-			return
-		}
-		old := c.nodes[name]
-		n := old.DeepCopy()
-		switch r.IntN(4) {
-		case 0:
-			n.Spec.Unschedulable = !n.Spec.Unschedulable
-		case 1:
-			n.Spec.Taints = c.genTaints()
-		case 2:
-			n.Labels["tier"] = pick(r, "a", "b", "c")
-			delete(n.Labels, "disk")
-		case 3:
-			n.Labels[v1.LabelTopologyZone] = pick(r, c.zones...)
-		}
-		c.nodes[name] = n
-		c.snap.UpsertNode(n)
-		c.up.cache.UpdateNode(c.up.logger, old, n)
-	case k < 9: // a node joins
-		name := c.addNode()
-		if r.IntN(2) == 0 {
-			c.fillNode(name)
-		}
-	default: // a node leaves, with its pods
-		name := c.pickNode()
-		if name == "" {
-			return
-		}
-		for _, p := range c.pods[name] {
-			if err := c.up.cache.RemovePod(c.up.logger, p); err != nil {
-				c.fatalf("upstream RemovePod: %v", err)
-			}
-		}
-		if err := c.up.cache.RemoveNode(c.up.logger, c.nodes[name]); err != nil {
-			c.fatalf("upstream RemoveNode: %v", err)
-		}
-		c.snap.RemoveNode(name)
-		delete(c.pods, name)
-		delete(c.nodes, name)
-		c.order = slices.DeleteFunc(c.order, func(s string) bool { return s == name })
+func (c *diffCluster) unbind(p *v1.Pod) {
+	c.snap.RemovePod(p)
+	if err := c.up.cache.RemovePod(c.up.logger, apiServerPod(p)); err != nil {
+		c.fatalf("upstream RemovePod: %v", err)
 	}
-}
-
-func (c *diffCluster) pickNode() string {
-	if len(c.order) == 0 {
-		return ""
-	}
-	return c.order[c.r.IntN(len(c.order))]
-}
-
-func pick(r *rand.Rand, options ...string) string { return options[r.IntN(len(options))] }
-
-func (c *diffCluster) addNode() string {
-	r := c.r
-	c.nextID++
-	name := fmt.Sprintf("node-%03d", c.nextID)
-	n := &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{v1.LabelHostname: name}}}
-	switch k := r.IntN(10); {
-	case k == 0: // no zone at all
-	case k == 1: // only the deprecated beta labels
-		n.Labels[v1.LabelFailureDomainBetaZone] = pick(r, c.zones...)
-		n.Labels[v1.LabelFailureDomainBetaRegion] = "region-1"
-	default:
-		n.Labels[v1.LabelTopologyZone] = pick(r, c.zones...)
-		if r.IntN(2) == 0 {
-			n.Labels[v1.LabelTopologyRegion] = pick(r, "region-1", "region-2")
-		}
-	}
-	if r.IntN(5) > 0 {
-		n.Labels["tier"] = pick(r, "a", "b", "c")
-	}
-	if r.IntN(2) == 0 {
-		n.Labels["disk"] = pick(r, "ssd", "hdd")
-	}
-	if r.IntN(5) < 3 {
-		n.Labels["gen"] = pick(r, "1", "3", "5", "7", "9", "x")
-	}
-	cpu, mem := pick(r, cpuShapes...), pick(r, memShapes...)
-	if c.shapes != nil {
-		shape := c.shapes[r.IntN(len(c.shapes))]
-		cpu, mem = cpuShapes[shape], memShapes[shape]
-	}
-	alloc := v1.ResourceList{
-		v1.ResourceCPU:    resource.MustParse(cpu),
-		v1.ResourceMemory: resource.MustParse(mem),
-		v1.ResourcePods:   resource.MustParse(pick(r, "4", "10", "32", "110", "110")),
-	}
-	if r.IntN(2) == 0 {
-		alloc[v1.ResourceEphemeralStorage] = resource.MustParse(pick(r, "10Gi", "100Gi"))
-	}
-	if r.IntN(5) == 0 {
-		alloc["example.com/gpu"] = resource.MustParse(pick(r, "1", "2", "4"))
-	}
-	if r.IntN(10) == 0 {
-		alloc["hugepages-2Mi"] = resource.MustParse("1Gi")
-	}
-	n.Status.Allocatable, n.Status.Capacity = alloc, alloc.DeepCopy()
-	n.Spec.Taints = c.genTaints()
-	n.Spec.Unschedulable = r.IntN(10) == 0
-	c.nodes[name] = n
-	c.order = append(c.order, name)
-	c.snap.UpsertNode(n)
-	c.up.cache.AddNode(c.up.logger, n)
-	return name
-}
-
-var (
-	taintKeys = []string{"dedicated", "gpu", "maint", "spot", "team"}
-	cpuShapes = []string{"1", "2", "4", "8", "16", "2500m"}
-	memShapes = []string{"2Gi", "4Gi", "8Gi", "16Gi", "64Gi", "1000Mi"}
-)
-
-func (c *diffCluster) genTaints() []v1.Taint {
-	r := c.r
-	var out []v1.Taint
-	for range max(0, r.IntN(4)-1) {
-		effect := []v1.TaintEffect{v1.TaintEffectNoSchedule, v1.TaintEffectNoExecute,
-			v1.TaintEffectPreferNoSchedule, v1.TaintEffectPreferNoSchedule, v1.TaintEffectPreferNoSchedule}[r.IntN(5)]
-		out = append(out, v1.Taint{Key: pick(r, taintKeys...), Value: pick(r, "", "a", "b", "5"), Effect: effect})
-	}
-	return out
-}
-
-// fillNode binds pods straight onto a node, to use between none and nearly all of it.
-func (c *diffCluster) fillNode(name string) {
-	n := c.nodes[name]
-	cpu := n.Status.Allocatable.Cpu().MilliValue()
-	mem := n.Status.Allocatable.Memory().Value()
-	share := pick(c.r, "0", "0.3", "0.6", "0.9", "0.97")
-	var f float64
-	fmt.Sscan(share, &f)
-	for usedCPU, usedMem, k := int64(0), int64(0), 0; k < 6; k++ {
-		wantCPU, wantMem := int64(float64(cpu)*f)-usedCPU, int64(float64(mem)*f)-usedMem
-		if wantCPU <= 0 || wantMem <= 0 {
-			break
-		}
-		pc, pm := wantCPU/int64(2+c.r.IntN(2)), wantMem/int64(2+c.r.IntN(2))
-		if k == 5 || pc < 50 {
-			pc, pm = wantCPU, wantMem
-		}
-		p := c.newPod()
-		p.Spec.NodeName = name
-		p.Spec.Containers = []v1.Container{{Name: "app", Resources: v1.ResourceRequirements{Requests: v1.ResourceList{
-			v1.ResourceCPU:    *resource.NewMilliQuantity(pc, resource.DecimalSI),
-			v1.ResourceMemory: *resource.NewQuantity(pm, resource.BinarySI),
-		}}}}
-		if c.r.IntN(4) == 0 { // a best-effort neighbour, counted at the non-zero defaults
-			p.Spec.Containers = append(p.Spec.Containers, v1.Container{Name: "sidecar"})
-		}
-		if c.r.IntN(8) == 0 { // being resized up: the status's larger requests count
-			up := v1.ResourceList{v1.ResourceCPU: *resource.NewMilliQuantity(pc+pc/2, resource.DecimalSI)}
-			p.Status.ContainerStatuses = []v1.ContainerStatus{{Name: "app", AllocatedResources: up,
-				Resources: &v1.ResourceRequirements{Requests: up}}}
-		}
-		usedCPU, usedMem = usedCPU+pc, usedMem+pm
-		c.bind(p)
-	}
-}
-
-func (c *diffCluster) newPod() *v1.Pod {
-	c.nextID++
-	name := fmt.Sprintf("pod-%04d", c.nextID)
-	return &v1.Pod{ObjectMeta: metav1.ObjectMeta{
-		Namespace: "default", Name: name, UID: types.UID(fmt.Sprintf("uid-%d-%s", c.seed, name)),
-	}}
-}
-
-func (c *diffCluster) genRequests() v1.ResourceList {
-	r := c.r
-	rl := v1.ResourceList{}
-	if r.IntN(10) < 7 {
-		rl[v1.ResourceCPU] = resource.MustParse(pick(r, "50m", "100m", "250m", "500m", "1", "2", "3500m", "0"))
-	}
-	if r.IntN(10) < 7 {
-		rl[v1.ResourceMemory] = resource.MustParse(pick(r, "64Mi", "128Mi", "512Mi", "1Gi", "3Gi", "0"))
-	}
-	if r.IntN(10) == 0 {
-		rl[v1.ResourceEphemeralStorage] = resource.MustParse(pick(r, "1Gi", "50Gi"))
-	}
-	if r.IntN(12) == 0 {
-		rl["example.com/gpu"] = resource.MustParse(pick(r, "1", "2"))
-	}
-	if r.IntN(30) == 0 {
-		rl["hugepages-2Mi"] = resource.MustParse("512Mi")
-	}
-	return rl
-}
-
-func (c *diffCluster) genTerm() v1.NodeSelectorTerm {
-	r := c.r
-	var t v1.NodeSelectorTerm
-	if r.IntN(25) == 0 {
-		return t // an empty term selects nothing
-	}
-	for range 1 + r.IntN(2) {
-		var e v1.NodeSelectorRequirement
-		switch r.IntN(8) {
-		case 0, 1:
-			e = v1.NodeSelectorRequirement{Key: "tier", Operator: v1.NodeSelectorOpIn, Values: []string{pick(r, "a", "b", "c")}}
-			if r.IntN(2) == 0 {
-				e.Values = append(e.Values, pick(r, "a", "b", "c"))
-			}
-		case 2:
-			e = v1.NodeSelectorRequirement{Key: "disk", Operator: v1.NodeSelectorOpNotIn, Values: []string{"hdd"}}
-		case 3:
-			e = v1.NodeSelectorRequirement{Key: pick(r, "disk", "gen"), Operator: v1.NodeSelectorOpExists}
-		case 4:
-			e = v1.NodeSelectorRequirement{Key: "disk", Operator: v1.NodeSelectorOpDoesNotExist}
-		case 5:
-			e = v1.NodeSelectorRequirement{Key: "gen", Operator: pick2(r, v1.NodeSelectorOpGt, v1.NodeSelectorOpLt), Values: []string{pick(r, "2", "5", "8")}}
-		case 6:
-			e = v1.NodeSelectorRequirement{Key: v1.LabelTopologyZone, Operator: v1.NodeSelectorOpIn, Values: []string{pick(r, c.zones...)}}
-		case 7: // invalid: In without values, so the term matches nothing
-			e = v1.NodeSelectorRequirement{Key: "tier", Operator: v1.NodeSelectorOpIn}
-			if r.IntN(3) > 0 {
-				e.Values = []string{"a"}
-			}
-		}
-		t.MatchExpressions = append(t.MatchExpressions, e)
-	}
-	return t
-}
-
-func pick2(r *rand.Rand, a, b v1.NodeSelectorOperator) v1.NodeSelectorOperator {
-	if r.IntN(2) == 0 {
-		return a
-	}
-	return b
-}
-
-func (c *diffCluster) genPod() *v1.Pod {
-	r := c.r
-	p := c.newPod()
-	for range 1 + r.IntN(3) {
-		p.Spec.Containers = append(p.Spec.Containers, v1.Container{
-			Name: fmt.Sprintf("c%d", len(p.Spec.Containers)), Resources: v1.ResourceRequirements{Requests: c.genRequests()}})
-	}
-	if r.IntN(5) == 0 {
-		for range 1 + r.IntN(2) {
-			ic := v1.Container{Name: fmt.Sprintf("i%d", len(p.Spec.InitContainers)), Resources: v1.ResourceRequirements{Requests: c.genRequests()}}
-			if r.IntN(2) == 0 {
-				always := v1.ContainerRestartPolicyAlways
-				ic.RestartPolicy = &always
-			}
-			p.Spec.InitContainers = append(p.Spec.InitContainers, ic)
-		}
-	}
-	if r.IntN(20) == 0 {
-		p.Spec.Overhead = v1.ResourceList{v1.ResourceCPU: resource.MustParse("100m"), v1.ResourceMemory: resource.MustParse("64Mi")}
-	}
-	if r.IntN(20) == 0 {
-		p.Spec.Resources = &v1.ResourceRequirements{Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse(pick(r, "1", "3"))}}
-	}
-	if r.IntN(5) == 0 {
-		p.Spec.NodeSelector = map[string]string{}
-		switch r.IntN(4) {
-		case 0:
-			p.Spec.NodeSelector["tier"] = pick(r, "a", "b")
-		case 1:
-			p.Spec.NodeSelector["disk"] = "ssd"
-		case 2:
-			p.Spec.NodeSelector[v1.LabelTopologyZone] = pick(r, c.zones...)
-		case 3: // empty but not nil: NodeAffinity's Filter runs and passes
-		}
-	}
-	if r.IntN(10) < 4 {
-		for range 1 + r.IntN(3) {
-			tol := v1.Toleration{Key: pick(r, taintKeys...), Operator: v1.TolerationOpEqual, Value: pick(r, "", "a", "b")}
-			switch r.IntN(8) {
-			case 0:
-				tol.Operator, tol.Value = v1.TolerationOpExists, ""
-			case 1:
-				tol = v1.Toleration{Operator: v1.TolerationOpExists} // tolerates everything
-			case 2:
-				tol.Operator, tol.Value = v1.TolerationOpGt, "3" // alpha, off: matches nothing
-			case 3:
-				tol.Operator = ""
-			}
-			tol.Effect = []v1.TaintEffect{"", v1.TaintEffectNoSchedule, v1.TaintEffectNoExecute, v1.TaintEffectPreferNoSchedule}[r.IntN(4)]
-			p.Spec.Tolerations = append(p.Spec.Tolerations, tol)
-		}
-	}
-	na := &v1.NodeAffinity{}
-	if r.IntN(4) == 0 {
-		ns := &v1.NodeSelector{}
-		if r.IntN(6) == 0 && len(c.order) > 0 { // a DaemonSet pod pinned to its node
-			ns.NodeSelectorTerms = []v1.NodeSelectorTerm{{MatchFields: []v1.NodeSelectorRequirement{{
-				Key: metav1.ObjectNameField, Operator: v1.NodeSelectorOpIn, Values: []string{c.pickNode()},
-			}}}}
-			if r.IntN(4) == 0 { // a name that does not exist
-				ns.NodeSelectorTerms[0].MatchFields[0].Values[0] = "node-gone"
-			}
-		} else {
-			for range 1 + r.IntN(2) {
-				ns.NodeSelectorTerms = append(ns.NodeSelectorTerms, c.genTerm())
-			}
-		}
-		na.RequiredDuringSchedulingIgnoredDuringExecution = ns
-	}
-	if r.IntN(10) < 3 {
-		for range 1 + r.IntN(3) {
-			t := c.genTerm()
-			if len(t.MatchExpressions) > 0 && t.MatchExpressions[0].Operator == v1.NodeSelectorOpIn && len(t.MatchExpressions[0].Values) == 0 {
-				t.MatchExpressions[0].Values = []string{"b"} // keep preferred terms valid
-			}
-			na.PreferredDuringSchedulingIgnoredDuringExecution = append(na.PreferredDuringSchedulingIgnoredDuringExecution,
-				v1.PreferredSchedulingTerm{Weight: int32(r.IntN(101)), Preference: t})
-		}
-	}
-	if na.RequiredDuringSchedulingIgnoredDuringExecution != nil || na.PreferredDuringSchedulingIgnoredDuringExecution != nil {
-		p.Spec.Affinity = &v1.Affinity{NodeAffinity: na}
-	}
-	if r.IntN(30) == 0 && len(c.order) > 0 {
-		p.Spec.NodeName = pick(r, c.pickNode(), "node-gone")
-	}
-	if r.IntN(20) == 0 && len(c.order) > 0 { // nominated by an earlier preemption
-		p.Status.NominatedNodeName = pick(r, c.pickNode(), c.pickNode(), "node-gone")
-	}
-	return p
 }
 
 // describePod is a short summary for failure messages.
 func describePod(p *v1.Pod) string {
 	var b strings.Builder
-	b.WriteString(p.Name)
+	fmt.Fprintf(&b, "%s/%s labels=%v", p.Namespace, p.Name, p.Labels)
 	for _, c := range p.Spec.Containers {
-		fmt.Fprintf(&b, " req%v", c.Resources.Requests)
+		fmt.Fprintf(&b, " req%v image=%s", c.Resources.Requests, c.Image)
+		if len(c.Ports) > 0 {
+			fmt.Fprintf(&b, " ports=%v", c.Ports)
+		}
 	}
 	for _, c := range p.Spec.InitContainers {
 		fmt.Fprintf(&b, " init%v", c.Resources.Requests)
@@ -846,8 +671,22 @@ func describePod(p *v1.Pod) string {
 	if len(p.Spec.Tolerations) > 0 {
 		fmt.Fprintf(&b, " tolerations=%v", p.Spec.Tolerations)
 	}
-	if p.Spec.Affinity != nil {
-		fmt.Fprintf(&b, " nodeAffinity=%v", p.Spec.Affinity.NodeAffinity)
+	if a := p.Spec.Affinity; a != nil {
+		if a.NodeAffinity != nil {
+			fmt.Fprintf(&b, " nodeAffinity=%v", a.NodeAffinity)
+		}
+		if a.PodAffinity != nil {
+			fmt.Fprintf(&b, " podAffinity=%v", a.PodAffinity)
+		}
+		if a.PodAntiAffinity != nil {
+			fmt.Fprintf(&b, " podAntiAffinity=%v", a.PodAntiAffinity)
+		}
+	}
+	for _, c := range p.Spec.TopologySpreadConstraints {
+		fmt.Fprintf(&b, " spread=%v", c.String())
+	}
+	if len(p.OwnerReferences) > 0 {
+		fmt.Fprintf(&b, " owner=%s/%s", p.OwnerReferences[0].Kind, p.OwnerReferences[0].Name)
 	}
 	if p.Spec.NodeName != "" {
 		fmt.Fprintf(&b, " nodeName=%s", p.Spec.NodeName)

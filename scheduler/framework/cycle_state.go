@@ -9,14 +9,21 @@ type StateKey string
 // Entries sit in a short slice searched linearly: a profile has a handful of entries, so a
 // lookup is a few string compares and never allocates, where a map would hash on every node.
 type CycleState struct {
-	keys []StateKey
-	vals []any
+	keys    []StateKey
+	vals    []any
+	cluster *Cluster
 }
+
+// SetCluster gives the cycle's plugins the cluster they schedule on.
+func (c *CycleState) SetCluster(cl *Cluster) { c.cluster = cl }
+
+// Cluster returns the cluster of the cycle, or nil when none was set.
+func (c *CycleState) Cluster() *Cluster { return c.cluster }
 
 // NewCycleState returns an empty state.
 func NewCycleState() *CycleState { return &CycleState{} }
 
-// Reset empties the state for the next cycle, keeping its storage.
+// Reset empties the state for the next cycle, keeping its storage and the cluster.
 func (c *CycleState) Reset() {
 	clear(c.vals)
 	c.keys = c.keys[:0]

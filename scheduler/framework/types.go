@@ -1,7 +1,9 @@
 package framework
 
 import (
+	"slices"
 	"strings"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -27,6 +29,11 @@ type Features struct {
 	EnableInPlacePodVerticalScaling bool
 	// InPlacePodLevelResourcesVerticalScaling reads pod-level status resources (beta, on).
 	EnableInPlacePodLevelResourcesVerticalScaling bool
+	// NodeInclusionPolicyInPodTopologySpread honours nodeAffinityPolicy and nodeTaintsPolicy
+	// (GA, locked on in v1.37).
+	EnableNodeInclusionPolicyInPodTopologySpread bool
+	// MatchLabelKeysInPodTopologySpread merges matchLabelKeys into the spread selector (beta, on).
+	EnableMatchLabelKeysInPodTopologySpread bool
 }
 
 // DefaultFeatures returns the feature gates' defaults in kube-scheduler v1.37.
@@ -36,6 +43,8 @@ func DefaultFeatures() Features {
 		EnablePodLevelResources:                       true,
 		EnableInPlacePodVerticalScaling:               true,
 		EnableInPlacePodLevelResourcesVerticalScaling: true,
+		EnableNodeInclusionPolicyInPodTopologySpread:  true,
+		EnableMatchLabelKeysInPodTopologySpread:       true,
 	}
 }
 
@@ -133,8 +142,14 @@ type PodInfo struct {
 	// NonZeroMilliCPU and NonZeroMemory are what it adds to NodeInfo.NonZeroRequested.
 	NonZeroMilliCPU int64
 	NonZeroMemory   int64
+	// HostPorts are the host ports it takes on its node (HostPorts(pod)).
+	HostPorts []HostPort
+	// Affinity is its parsed inter-pod affinity, nil when it has none. A list whose selector
+	// does not parse is left empty, as upstream's scheduler cache ignores the error.
+	Affinity *PodAffinity
 
-	index int // position in the node's Pods, for O(1) removal
+	index  int          // position in the node's Pods, for O(1) removal
+	groups []*TermGroup // the Cluster groups it is counted in, one entry per term
 }
 
 // NewPodInfo wraps a pod to be scheduled. It computes nothing: plugins derive what they need in
@@ -147,8 +162,22 @@ func NewPodInfo(pod *corev1.Pod) *PodInfo {
 // totals, as upstream's PodInfo.CalculateResource (pkg/scheduler/framework/types.go): requests
 // from the spec or, for a resized pod, the larger of spec and status; and non-zero requests
 // where a container that requests no CPU or memory counts DefaultMilliCPURequest and
-// DefaultMemoryRequest. Cost: a few small maps per pod.
+// DefaultMemoryRequest. Cost: a few small maps per pod (Cluster.NewBoundPodInfo reuses them
+// between pods of one template).
 func NewBoundPodInfo(pod *corev1.Pod, fts Features) *PodInfo {
+	pi := &PodInfo{Pod: pod, index: -1, HostPorts: HostPorts(pod)}
+	pi.Requested, pi.NonZeroMilliCPU, pi.NonZeroMemory = boundRequests(pod, fts)
+	if a := pod.Spec.Affinity; a != nil && (a.PodAffinity != nil || a.PodAntiAffinity != nil) {
+		parsed, _ := ParsePodAffinity(pod)
+		if !parsed.Empty() {
+			pi.Affinity = &parsed
+		}
+	}
+	return pi
+}
+
+// boundRequests computes a bound pod's requests and non-zero CPU and memory requests.
+func boundRequests(pod *corev1.Pod, fts Features) (requested Resource, nonZeroMilliCPU, nonZeroMemory int64) {
 	opts := resourcehelper.PodResourcesOptions{
 		UseStatusResources: fts.EnableInPlacePodVerticalScaling,
 		InPlacePodLevelResourcesVerticalScalingEnabled: fts.EnableInPlacePodLevelResourcesVerticalScaling,
@@ -161,12 +190,9 @@ func NewBoundPodInfo(pod *corev1.Pod, fts Features) *PodInfo {
 		opts.NonMissingContainerRequests = defaults
 		non0 = resourcehelper.PodRequests(pod, opts)
 	}
-	pi := &PodInfo{Pod: pod, index: -1}
-	pi.Requested.Add(requests)
+	requested.Add(requests)
 	cpu, mem := non0[corev1.ResourceCPU], non0[corev1.ResourceMemory]
-	pi.NonZeroMilliCPU = cpu.MilliValue()
-	pi.NonZeroMemory = mem.Value()
-	return pi
+	return requested, cpu.MilliValue(), mem.Value()
 }
 
 // nonMissingContainerRequests gives the defaults that stand in for unset CPU and memory
@@ -203,11 +229,22 @@ type NodeInfo struct {
 	NonZeroRequested Resource
 	// Pods are the pods bound to the node, in no particular order.
 	Pods []*PodInfo
+	// UsedPorts are the host ports the pods take, each once (see AddPod).
+	UsedPorts []HostPort
+	// Slot is the node's number in its Cluster, the index of its entries in per-slot arrays.
+	Slot int32
+	// Gen changes whenever the node object or its pods change, and is never the same for two
+	// states of two NodeInfos, so that results computed for a node can be reused while it holds.
+	Gen uint64
+	// SpecGen changes whenever the node object changes (not its pods), likewise.
+	SpecGen uint64
+
+	images []*Image // the images the node lists, each once
 }
 
 // NewNodeInfo returns a NodeInfo for node with no pods.
 func NewNodeInfo(node *corev1.Node) *NodeInfo {
-	n := &NodeInfo{}
+	n := &NodeInfo{Slot: -1}
 	n.SetNode(node)
 	return n
 }
@@ -220,6 +257,8 @@ func (n *NodeInfo) Name() string { return n.node.Name }
 
 // SetNode replaces the node object (labels, taints, unschedulable, allocatable), keeping the pods.
 func (n *NodeInfo) SetNode(node *corev1.Node) {
+	n.Gen = nextGen()
+	n.SpecGen = n.Gen
 	n.node = node
 	n.Allocatable = Resource{}
 	n.Allocatable.Add(node.Status.Allocatable)
@@ -248,6 +287,7 @@ func (n *NodeInfo) RemovePod(p *PodInfo) {
 }
 
 func (n *NodeInfo) update(p *PodInfo, sign int64) {
+	n.Gen = nextGen()
 	n.Requested.MilliCPU += sign * p.Requested.MilliCPU
 	n.Requested.Memory += sign * p.Requested.Memory
 	n.Requested.EphemeralStorage += sign * p.Requested.EphemeralStorage
@@ -256,4 +296,76 @@ func (n *NodeInfo) update(p *PodInfo, sign int64) {
 	}
 	n.NonZeroRequested.MilliCPU += sign * p.NonZeroMilliCPU
 	n.NonZeroRequested.Memory += sign * p.NonZeroMemory
+	for _, hp := range p.HostPorts {
+		i := slices.Index(n.UsedPorts, hp)
+		switch {
+		case sign > 0 && i < 0:
+			n.UsedPorts = append(n.UsedPorts, hp)
+		case sign < 0 && i >= 0:
+			n.UsedPorts = slices.Delete(n.UsedPorts, i, i+1)
+		}
+	}
+}
+
+// generation is the source of NodeInfo.Gen and Cluster.NodeSetGen: one counter for all, so
+// that no two states share a number.
+var generation atomic.Uint64
+
+func nextGen() uint64 { return generation.Add(1) }
+
+// HostPort is one host port a pod takes: an IP ("0.0.0.0" for all, when unset), a protocol
+// ("TCP" when unset) and a port above 0.
+type HostPort struct {
+	IP       string
+	Protocol string
+	Port     int32
+}
+
+// HostPorts returns the host ports of the pod's containers and restartable (sidecar) init
+// containers, as upstream's util.GetHostPorts, with the defaults of HostPortInfo.sanitize.
+func HostPorts(pod *corev1.Pod) []HostPort {
+	var out []HostPort
+	add := func(ports []corev1.ContainerPort) {
+		for _, p := range ports {
+			if p.HostPort <= 0 {
+				continue
+			}
+			hp := HostPort{IP: p.HostIP, Protocol: string(p.Protocol), Port: p.HostPort}
+			if hp.IP == "" {
+				hp.IP = DefaultBindAllHostIP
+			}
+			if hp.Protocol == "" {
+				hp.Protocol = string(corev1.ProtocolTCP)
+			}
+			out = append(out, hp)
+		}
+	}
+	for i := range pod.Spec.InitContainers {
+		c := &pod.Spec.InitContainers[i]
+		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			add(c.Ports)
+		}
+	}
+	for i := range pod.Spec.Containers {
+		add(pod.Spec.Containers[i].Ports)
+	}
+	return out
+}
+
+// DefaultBindAllHostIP is the host IP that stands for every address.
+const DefaultBindAllHostIP = "0.0.0.0"
+
+// PortConflict reports whether hp clashes with a port in use on the node, as upstream's
+// HostPortInfo.CheckConflict: the same protocol and port on the same IP, or on 0.0.0.0 on
+// either side. O(ports in use).
+func (n *NodeInfo) PortConflict(hp HostPort) bool {
+	for _, u := range n.UsedPorts {
+		if u.Port != hp.Port || u.Protocol != hp.Protocol {
+			continue
+		}
+		if hp.IP == DefaultBindAllHostIP || u.IP == DefaultBindAllHostIP || u.IP == hp.IP {
+			return true
+		}
+	}
+	return false
 }

@@ -4,11 +4,15 @@ package plugins
 
 import (
 	"ksim.dev/ksim/scheduler/framework"
+	"ksim.dev/ksim/scheduler/plugins/imagelocality"
+	"ksim.dev/ksim/scheduler/plugins/interpodaffinity"
 	"ksim.dev/ksim/scheduler/plugins/names"
 	"ksim.dev/ksim/scheduler/plugins/nodeaffinity"
 	"ksim.dev/ksim/scheduler/plugins/nodename"
+	"ksim.dev/ksim/scheduler/plugins/nodeports"
 	"ksim.dev/ksim/scheduler/plugins/noderesources"
 	"ksim.dev/ksim/scheduler/plugins/nodeunschedulable"
+	"ksim.dev/ksim/scheduler/plugins/podtopologyspread"
 	"ksim.dev/ksim/scheduler/plugins/tainttoleration"
 )
 
@@ -27,5 +31,9 @@ func NewInTreeRegistry() Registry {
 		names.NodeAffinity:                    nodeaffinity.New,
 		names.NodeResourcesFit:                noderesources.NewFit,
 		names.NodeResourcesBalancedAllocation: noderesources.NewBalancedAllocation,
+		names.NodePorts:                       nodeports.New,
+		names.PodTopologySpread:               podtopologyspread.New, // args: podtopologyspread.Args
+		names.InterPodAffinity:                interpodaffinity.New,  // args: interpodaffinity.Args
+		names.ImageLocality:                   imagelocality.New,
 	}
 }

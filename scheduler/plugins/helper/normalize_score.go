@@ -21,7 +21,14 @@ func DefaultNormalizeScore(maxPriority int64, reverse bool, scores []int64) *fra
 		return nil
 	}
 	for i, s := range scores {
-		s = maxPriority * s / maxCount
+		// The two commonest values skip the division, with the division's result.
+		switch s {
+		case 0:
+		case maxCount:
+			s = maxPriority
+		default:
+			s = maxPriority * s / maxCount
+		}
 		if reverse {
 			s = maxPriority - s
 		}

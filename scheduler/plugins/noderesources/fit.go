@@ -6,9 +6,10 @@
 // Requests are computed by k8s.io/component-helpers/resource.PodRequests exactly as upstream
 // calls it: the larger of the app containers' sum and each init container (with restartable
 // "sidecar" init containers counted alongside the app containers), pod-level requests when set,
-// plus pod overhead. Not modelled: DRA-backed extended resources (no DeviceClass exists in ksim,
-// so every extended resource is checked against node allocatable), and the scoring strategies
-// MostAllocated and RequestedToCapacityRatio.
+// plus pod overhead. NodeResourcesFit scores with any of upstream's three strategies:
+// LeastAllocated (the default), MostAllocated and RequestedToCapacityRatio. Not modelled:
+// DRA-backed extended resources (no DeviceClass exists in ksim, so every extended resource is
+// checked against node allocatable).
 package noderesources
 
 import (
@@ -43,14 +44,41 @@ const (
 // ScoringStrategyType names how NodeResourcesFit scores.
 type ScoringStrategyType string
 
-// LeastAllocated, upstream's default, favours the emptiest node.
-const LeastAllocated ScoringStrategyType = "LeastAllocated"
+// The scoring strategies, as upstream's config.ScoringStrategyType.
+const (
+	// LeastAllocated, upstream's default, favours the emptiest node (spreading).
+	LeastAllocated ScoringStrategyType = "LeastAllocated"
+	// MostAllocated favours the fullest node (bin packing).
+	MostAllocated ScoringStrategyType = "MostAllocated"
+	// RequestedToCapacityRatio scores each resource's utilisation through a piecewise linear
+	// shape given in the args.
+	RequestedToCapacityRatio ScoringStrategyType = "RequestedToCapacityRatio"
+)
 
 // ScoringStrategy is NodeResourcesFit's scoring configuration.
 type ScoringStrategy struct {
 	Type      ScoringStrategyType
 	Resources []ResourceSpec
+	// RequestedToCapacityRatio is required for that strategy and must be nil for the others.
+	RequestedToCapacityRatio *RequestedToCapacityRatioParam
 }
+
+// RequestedToCapacityRatioParam is the shape of the RequestedToCapacityRatio strategy.
+type RequestedToCapacityRatioParam struct {
+	// Shape is at least one point, utilisation strictly increasing from 0 to 100, scores from
+	// 0 to 10 (upstream's MaxCustomPriorityScore).
+	Shape []UtilizationShapePoint
+}
+
+// UtilizationShapePoint is one point of a RequestedToCapacityRatio shape.
+type UtilizationShapePoint struct {
+	Utilization int32 // percent, 0 to 100
+	Score       int32 // 0 to MaxCustomPriorityScore
+}
+
+// MaxCustomPriorityScore is the largest score a shape point may have; shape scores are scaled
+// by MaxNodeScore / MaxCustomPriorityScore (upstream config.MaxCustomPriorityScore).
+const MaxCustomPriorityScore = 10
 
 // FitArgs configures NodeResourcesFit, as upstream's NodeResourcesFitArgs.
 type FitArgs struct {
@@ -68,6 +96,7 @@ type Fit struct {
 	ignored       map[corev1.ResourceName]bool
 	ignoredGroups map[string]bool
 	scorer        allocationScorer
+	strategy      strategy
 	fts           framework.Features
 	// statuses[bits] for the fixed reasons (bit i ↔ fixedReasons[i]), and with Unresolvable.
 	statuses [2][1 << len(fixedReasons)]*framework.Status
@@ -106,20 +135,22 @@ func NewFit(args any, fts framework.Features) (framework.Plugin, error) {
 	default:
 		return nil, errors.New("noderesources: NodeResourcesFit args must be FitArgs")
 	}
-	strategy := ScoringStrategy{Type: LeastAllocated}
+	spec := ScoringStrategy{Type: LeastAllocated}
 	if a.ScoringStrategy != nil {
-		strategy = *a.ScoringStrategy
+		spec = *a.ScoringStrategy
 	}
-	if strategy.Type != LeastAllocated {
-		return nil, fmt.Errorf("noderesources: scoring strategy %q is not implemented yet (only %s)", strategy.Type, LeastAllocated)
+	if len(spec.Resources) == 0 {
+		spec.Resources = defaultResources()
 	}
-	if len(strategy.Resources) == 0 {
-		strategy.Resources = defaultResources()
+	score, err := newStrategy(spec)
+	if err != nil {
+		return nil, err
 	}
 	f := &Fit{
 		ignored:       map[corev1.ResourceName]bool{},
 		ignoredGroups: map[string]bool{},
-		scorer:        newAllocationScorer(strategy.Resources, false),
+		scorer:        newAllocationScorer(spec.Resources, false),
+		strategy:      score,
 		fts:           fts,
 	}
 	for _, r := range a.IgnoredResources {
@@ -298,7 +329,7 @@ func (f *Fit) PreScore(state *framework.CycleState, pod *framework.PodInfo, _ []
 	return nil
 }
 
-// Score is the LeastAllocated score of the node with the pod on it. No allocation for up to
+// Score is the strategy's score of the node with the pod on it. No allocation for up to
 // maxStackResources resources.
 func (f *Fit) Score(state *framework.CycleState, _ *framework.PodInfo, node *framework.NodeInfo) (int64, *framework.Status) {
 	v, ok := state.Read(preScoreStateKey)
@@ -315,7 +346,7 @@ func (f *Fit) Score(state *framework.CycleState, _ *framework.PodInfo, node *fra
 	}
 	requested, allocated, allocatable := vecs[:n], vecs[n:2*n], vecs[2*n:]
 	f.scorer.vectors(node, v.(*preScoreState).podRequests, requested, allocated, allocatable)
-	return leastAllocatedScore(f.scorer.resources, requested, allocatable), nil
+	return f.strategy.score(requested, allocatable), nil
 }
 
 // ScoreExtensions returns nil: scores are already in [0, 100].

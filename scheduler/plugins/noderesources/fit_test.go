@@ -537,7 +537,7 @@ func TestScoreDoesNotAllocate(t *testing.T) {
 }
 
 func TestNewFitRejectsUnknownStrategy(t *testing.T) {
-	if _, err := NewFit(FitArgs{ScoringStrategy: &ScoringStrategy{Type: "MostAllocated"}}, framework.DefaultFeatures()); err == nil {
-		t.Error("NewFit accepted a strategy ksim does not implement")
+	if _, err := NewFit(FitArgs{ScoringStrategy: &ScoringStrategy{Type: "Bogus"}}, framework.DefaultFeatures()); err == nil {
+		t.Error("NewFit accepted a strategy that does not exist")
 	}
 }

@@ -1,0 +1,23 @@
+package tainttoleration
+
+import (
+	"hash/maphash"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"ksim.dev/ksim/scheduler/framework"
+)
+
+var _ framework.PartSigner = &TaintToleration{}
+
+// SignPod writes what the plugin reads of the pod: its verdict on a node depends on nothing
+// else but the node, so the scheduler may reuse it for pods that sign alike.
+func (pl *TaintToleration) SignPod(h *maphash.Hash, pod *corev1.Pod) {
+	framework.SignPodParts(h, pod, pl.SignParts())
+}
+
+// SignParts names the part of the pod the plugin reads.
+func (pl *TaintToleration) SignParts() framework.SignPart { return framework.SignPartTolerations }
+
+// ReadsNodeObjectOnly marks that the plugin reads the node object only, not its pods.
+func (pl *TaintToleration) ReadsNodeObjectOnly() {}
