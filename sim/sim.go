@@ -94,7 +94,15 @@ func New(sc *scenario.Scenario, opts Options) (*Simulation, error) {
 		reasonSeriesByName: map[string]*Series{},
 	}
 	s.clock.queue = make(eventQueue, 0, 1024)
-	sched, err := scheduler.New(scheduler.Config{}, newStream(seed, streamScheduler))
+	cfg := scheduler.Config{}
+	if f := sc.SchedulerConfig; f != nil {
+		parsed, err := scheduler.ParseConfig(f.Path, f.Data)
+		if err != nil {
+			return nil, err
+		}
+		cfg = *parsed
+	}
+	sched, err := scheduler.New(cfg, newStream(seed, streamScheduler))
 	if err != nil {
 		return nil, err
 	}

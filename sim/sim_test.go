@@ -388,3 +388,45 @@ func TestExplainedAttemptsAreKept(t *testing.T) {
 		}
 	}
 }
+
+func TestSchedulerConfigFromScenario(t *testing.T) {
+	// MostAllocated packs pods onto the fuller node; the default LeastAllocated spreads them.
+	cfg := []byte(`apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+profiles:
+- schedulerName: default-scheduler
+  pluginConfig:
+  - name: NodeResourcesFit
+    args:
+      scoringStrategy:
+        type: MostAllocated
+`)
+	for _, tc := range []struct {
+		name      string
+		config    *scenario.File
+		wantNodes int
+	}{
+		{"default spreads", nil, 2},
+		{"MostAllocated packs", &scenario.File{Path: "sched.yaml", Data: cfg}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := baseScenario(time.Minute)
+			sc.Nodes = []*corev1.Node{node("n1", "a", "4", "8Gi"), node("n2", "a", "4", "8Gi")}
+			sc.Deployments = []*appsv1.Deployment{deployment("web", 2, podSpec("500m", "128Mi"))}
+			sc.SchedulerConfig = tc.config
+			_, res := mustRun(t, sc)
+			used := map[string]bool{}
+			for _, p := range res.Placements {
+				used[p.Node] = true
+			}
+			if len(used) != tc.wantNodes {
+				t.Errorf("pods on %d nodes (%v), want %d", len(used), used, tc.wantNodes)
+			}
+		})
+	}
+	sc := baseScenario(time.Minute)
+	sc.SchedulerConfig = &scenario.File{Path: "sched.yaml", Data: []byte("apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\npercentageOfNodesToScore: 400\n")}
+	if _, err := New(sc, Options{}); err == nil || !strings.Contains(err.Error(), "sched.yaml:3") {
+		t.Errorf("New with a bad scheduler config: err = %v, want sched.yaml:3", err)
+	}
+}
