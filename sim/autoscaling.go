@@ -5,6 +5,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
 
 	"ksim.dev/ksim/autoscaler/hpa"
 )
@@ -76,7 +78,7 @@ const metricsServerWindowMin = 10 * time.Second
 // podMetric is what metrics-server serves for p at now: the rate over the last scrape
 // interval, from the last scrape at or before now (scrapes on a grid of the metric resolution
 // from time 0), or nil when it has none yet.
-func (s *Simulation) podMetric(p *Pod) *hpa.CPUSample {
+func (s *Simulation) podMetric(p *Pod) *hpa.PodMetrics {
 	if p.Phase < PodRunning || p.Phase > PodReady || p.Node == nil || !p.Node.Up {
 		return nil
 	}
@@ -87,7 +89,8 @@ func (s *Simulation) podMetric(p *Pod) *hpa.CPUSample {
 		return nil
 	}
 	window := min(res, age)
-	return &hpa.CPUSample{UsageMilli: s.podUsageMilli(p, scrape), Timestamp: scrape, Window: window}
+	return &hpa.PodMetrics{Timestamp: scrape, Window: window, Containers: []metricsv1beta1.ContainerMetrics{{
+		Name: "pod", Usage: corev1.ResourceList{corev1.ResourceCPU: *resource.NewMilliQuantity(s.podUsageMilli(p, scrape), resource.DecimalSI)}}}}
 }
 
 // hpaSync runs one sync of an HPA and applies its decision.
@@ -99,16 +102,15 @@ func (s *Simulation) hpaSync(h *hpaState) {
 			continue
 		}
 		ps := hpa.PodSample{
-			Name:            p.Obj.Name,
-			Phase:           apiPhase(p),
-			Deleting:        p.Deleting,
-			Ready:           p.apiReady(),
-			Started:         p.Phase >= PodBound,
-			StartTime:       p.BoundAt,
-			ReadyChanged:    p.ReadyAt,
-			CPURequestMilli: p.reqCPU,
-			HasCPURequest:   hasCPURequests(&p.Obj.Spec),
-			Metric:          s.podMetric(p),
+			Name:         p.Obj.Name,
+			Phase:        apiPhase(p),
+			Deleting:     p.Deleting,
+			Ready:        p.apiReady(),
+			Started:      p.Phase >= PodBound,
+			StartTime:    p.BoundAt,
+			ReadyChanged: p.ReadyAt,
+			Spec:         &p.Obj.Spec,
+			Metrics:      s.podMetric(p),
 		}
 		if !ps.Ready && p.Phase >= PodRunning {
 			ps.ReadyChanged = p.StartedAt
@@ -116,7 +118,7 @@ func (s *Simulation) hpaSync(h *hpaState) {
 		samples = append(samples, ps)
 	}
 	cur := o.Replicas
-	d := h.as.Sync(s.now, cur, samples)
+	d := h.as.Sync(s.now, &hpa.Input{Replicas: cur, StatusReplicas: cur, Pods: samples})
 	h.res.Syncs = append(h.res.Syncs, HPASync{T: s.now, Current: d.Current, Proposal: d.Proposal,
 		Desired: d.Desired, Utilization: d.Utilization, Limited: d.Limited, Err: d.Err})
 	if d.Rescale {

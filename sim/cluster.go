@@ -4,6 +4,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 
 	"ksim.dev/ksim/sim/scenario"
@@ -133,6 +134,11 @@ type Owner struct {
 	daemonTolerations []corev1.Toleration
 	daemonAffinity    nodeaffinity.RequiredNodeAffinity
 	result            *OwnerSeries
+	// podLabels and ownerRefs are what the owner's pods carry (shared, read-only): the template's
+	// labels plus any the controller adds, and the controller reference. podLabels nil means the
+	// template's labels.
+	podLabels map[string]string
+	ownerRefs []metav1.OwnerReference
 }
 
 // OwnerSeries is what the engine records per owner.

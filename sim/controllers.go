@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 
 	"ksim.dev/ksim/sim/scenario"
@@ -21,6 +24,7 @@ func (s *Simulation) addWorkloads() error {
 		o := s.newOwner(KindDeployment, d.Namespace, d.Name, &d.Spec.Template)
 		o.Replicas = deploymentReplicas(d)
 		o.hashSuffix = podTemplateHash(d.Namespace + "/" + d.Name)
+		s.addReplicaSet(o, d)
 	}
 	for _, ds := range sc.DaemonSets {
 		o := s.newOwner(KindDaemonSet, ds.Namespace, ds.Name, &ds.Spec.Template)
@@ -50,6 +54,36 @@ func (s *Simulation) addWorkloads() error {
 		return err
 	}
 	return s.addLoads()
+}
+
+// addReplicaSet gives a Deployment's owner the ReplicaSet upstream's Deployment controller
+// would create: named <deployment>-<pod-template-hash>, selecting the template's labels plus
+// pod-template-hash, and owning the pods through a controller reference. The scheduler's
+// snapshot learns of it, because the system default topology spreading applies to pods that a
+// ReplicaSet selects (PodTopologySpread's DefaultSelector).
+func (s *Simulation) addReplicaSet(o *Owner, d *appsv1.Deployment) {
+	labels := make(map[string]string, len(o.Template.Labels)+1)
+	for k, v := range o.Template.Labels {
+		labels[k] = v
+	}
+	labels[appsv1.DefaultDeploymentUniqueLabelKey] = o.hashSuffix
+	selector := &metav1.LabelSelector{MatchLabels: map[string]string{appsv1.DefaultDeploymentUniqueLabelKey: o.hashSuffix}}
+	if d.Spec.Selector != nil {
+		selector = d.Spec.Selector.DeepCopy()
+		if selector.MatchLabels == nil {
+			selector.MatchLabels = map[string]string{}
+		}
+		selector.MatchLabels[appsv1.DefaultDeploymentUniqueLabelKey] = o.hashSuffix
+	}
+	rs := &appsv1.ReplicaSet{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "ReplicaSet"},
+		ObjectMeta: metav1.ObjectMeta{Name: o.Name + "-" + o.hashSuffix, Namespace: o.Namespace, Labels: labels, UID: types.UID("ksim-rs-" + o.Namespace + "-" + o.Name)},
+		Spec:       appsv1.ReplicaSetSpec{Selector: selector, Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: o.Template.Spec}},
+	}
+	isController := true
+	o.podLabels = labels
+	o.ownerRefs = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &isController}}
+	s.snap.UpsertReplicaSet(rs)
 }
 
 func (s *Simulation) newOwner(kind OwnerKind, ns, name string, tmpl *corev1.PodTemplateSpec) *Owner {

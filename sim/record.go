@@ -4,6 +4,7 @@ package sim
 // models at this instant. Cost: O(pods × pods per owner) — podUsageMilli counts the owner's
 // serving pods — which the sampling interval keeps small against the run.
 func (s *Simulation) sampleNodes() {
+	s.recordForReports()
 	for _, n := range s.nodes {
 		if n.Removed {
 			continue

@@ -36,6 +36,22 @@ type Result struct {
 	// Log is the timeline of notable events: node events, evictions, scale events, failed
 	// placements (the first failure of each pod, and its reason).
 	Log []LogEntry
+
+	// Settings are the run's settings as the scenario resolved them, each with its default, in
+	// a fixed order (see Setting). The reports show those that differ from their default.
+	Settings []Setting
+}
+
+// Setting is one setting of a run. Name is the scenario's field path
+// ("spec.controllers.hpaSyncPeriod") or, for a workload's pod timing (from its ksim.dev/*
+// annotations or readiness probe), "Kind/namespace/name timing.startupLatency". Value and
+// Default are printed the way the scenario file writes them (durations as Go durations,
+// "30s"). Default is the value the run would have had had the scenario not set it; "" for a
+// setting that has no default (the duration, a load's trace), which the reports always show.
+type Setting struct {
+	Name    string
+	Value   string
+	Default string
 }
 
 // PodCounts are totals over the run.
@@ -119,6 +135,10 @@ type HPAResult struct {
 	// the part of it that the ready pods could not serve.
 	Demand   Series
 	Unserved Series
+	// TargetUtilization is the HPA's CPU target in percent of the pods' requests, or 0 when it
+	// targets an average value; TargetAverageMilli is that average value in millicores, or 0.
+	TargetUtilization  int32
+	TargetAverageMilli int64
 }
 
 // HPASync is one sync of the controller.
@@ -145,6 +165,12 @@ type NodeResult struct {
 	AllocatableCPU int64  // milli-CPU
 	RequestedCPU   Series // milli-CPU requested by bound pods
 	UsedCPU        Series // milli-CPU used by its pods under the load models, sampled
+	// Pool is the node's pool: the value of the first of PoolLabels the node carries, or "".
+	Pool string
+	// Removed is set when the node was removed during the run, at RemovedAt. A node exists from
+	// the first point of RequestedCPU (its addition) until RemovedAt or the end of the run.
+	Removed   bool
+	RemovedAt time.Duration
 }
 
 // LogEntry is one line of the run's timeline.

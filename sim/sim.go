@@ -115,6 +115,9 @@ func New(sc *scenario.Scenario, opts Options) (*Simulation, error) {
 			s.defaultPriority = pc.Value
 		}
 	}
+	for _, ns := range sc.Namespaces {
+		s.snap.UpsertNamespace(ns)
+	}
 	for _, n := range sc.Nodes {
 		s.addNode(n.DeepCopy())
 	}
@@ -318,9 +321,13 @@ func (s *Simulation) newPod(o *Owner, name string, spec corev1.PodSpec) *Pod {
 			UID:               types.UID(fmt.Sprintf("ksim-%08d", s.nextPodID)),
 			Labels:            tmpl.Labels,
 			Annotations:       tmpl.Annotations,
+			OwnerReferences:   o.ownerRefs,
 			CreationTimestamp: apiTime(s.now),
 		},
 		Spec: spec,
+	}
+	if o.podLabels != nil {
+		obj.Labels = o.podLabels
 	}
 	if obj.Spec.SchedulerName == "" {
 		obj.Spec.SchedulerName = corev1.DefaultSchedulerName

@@ -390,7 +390,8 @@ func TestExplainedAttemptsAreKept(t *testing.T) {
 }
 
 func TestSchedulerConfigFromScenario(t *testing.T) {
-	// MostAllocated packs pods onto the fuller node; the default LeastAllocated spreads them.
+	// MostAllocated packs pods onto the fuller node (with the system default spreading turned
+	// off, as it would spread the ReplicaSet's pods); the default LeastAllocated spreads them.
 	cfg := []byte(`apiVersion: kubescheduler.config.k8s.io/v1
 kind: KubeSchedulerConfiguration
 profiles:
@@ -400,6 +401,9 @@ profiles:
     args:
       scoringStrategy:
         type: MostAllocated
+  - name: PodTopologySpread
+    args:
+      defaultingType: List
 `)
 	for _, tc := range []struct {
 		name      string
