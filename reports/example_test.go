@@ -26,6 +26,9 @@ func ExampleSummary() {
 	// Two points of the requested CPU: 500m from the start, 1500m after 5 minutes.
 	r.Nodes[0].RequestedCPU.Add(0, 500)
 	r.Nodes[0].RequestedCPU.Add(5*time.Minute, 1500)
+	// Its pods used 400m, then 1200m.
+	r.Nodes[0].UsedCPU.Add(0, 400)
+	r.Nodes[0].UsedCPU.Add(5*time.Minute, 1200)
 	r.HPAs[0].Replicas.Add(0, 1)
 	r.HPAs[0].Replicas.Add(90*time.Second, 2)
 	r.HPAs[0].Unserved.Add(60*time.Second, 0.25) // a quarter core unserved for 30 s
@@ -52,7 +55,8 @@ func ExampleSummary() {
 	//     "unschedulable_at_end": 0,
 	//     "pending_at_end": 0,
 	//     "evicted": 0,
-	//     "succeeded": 0
+	//     "succeeded": 0,
+	//     "ever_unschedulable": 0
 	//   },
 	//   "pending_s": {
 	//     "p50": 0.5,
@@ -67,7 +71,11 @@ func ExampleSummary() {
 	//     "cpu_allocatable_milli": 2000,
 	//     "cpu_requested_milli_max": 1500,
 	//     "cpu_requested_fraction_mean": 0.5,
-	//     "cpu_requested_fraction_max": 0.75
+	//     "cpu_requested_fraction_max": 0.75,
+	//     "max_live": 1,
+	//     "cpu_used_milli_max": 1200,
+	//     "cpu_used_fraction_mean": 0.4,
+	//     "cpu_used_fraction_max": 0.6
 	//   },
 	//   "hpas": [
 	//     {
@@ -93,6 +101,12 @@ func ExampleSummary() {
 	//       "demand_core_seconds": 0,
 	//       "unserved_core_seconds": 7.5
 	//     }
-	//   ]
+	//   ],
+	//   "hpa_totals": {
+	//     "scale_events": 1,
+	//     "demand_core_seconds": 0,
+	//     "unserved_core_seconds": 7.5,
+	//     "unserved_fraction": 0
+	//   }
 	// }
 }

@@ -33,6 +33,17 @@ type SummaryV1 struct {
 	PendingS    PendingV1      `json:"pending_s"`
 	Nodes       NodesV1        `json:"nodes"`
 	HPAs        []HPASummaryV1 `json:"hpas"`
+	// HPATotals adds up the HPAs' records.
+	HPATotals HPATotalsV1 `json:"hpa_totals"`
+}
+
+// HPATotalsV1 sums the HPAs of a run.
+type HPATotalsV1 struct {
+	ScaleEvents         int     `json:"scale_events"`
+	DemandCoreSeconds   float64 `json:"demand_core_seconds"`
+	UnservedCoreSeconds float64 `json:"unserved_core_seconds"`
+	// UnservedFraction is UnservedCoreSeconds / DemandCoreSeconds, 0 when there was no demand.
+	UnservedFraction float64 `json:"unserved_fraction"`
 }
 
 // PodsV1 are the pod totals of a run (sim.PodCounts).
@@ -43,6 +54,9 @@ type PodsV1 struct {
 	PendingAtEnd       int `json:"pending_at_end"`
 	Evicted            int `json:"evicted"`
 	Succeeded          int `json:"succeeded"`
+	// EverUnschedulable counts the pods that failed at least one scheduling attempt, whether
+	// they were bound later, deleted while pending or still pending at the end.
+	EverUnschedulable int `json:"ever_unschedulable"`
 }
 
 // PendingV1 describes the time from creation to binding of the pods that were bound, in
@@ -70,6 +84,15 @@ type NodesV1 struct {
 	// divided by CPUAllocatableMilli; CPURequestedFractionMax is its largest value.
 	CPURequestedFractionMean float64 `json:"cpu_requested_fraction_mean"`
 	CPURequestedFractionMax  float64 `json:"cpu_requested_fraction_max"`
+	// MaxLive is the largest number of nodes that existed at once.
+	MaxLive int `json:"max_live"`
+	// CPUUsedMilliMax is the largest sum, at any sample, of the CPU the pods used.
+	// CPUUsedFractionMean is the integral of that usage over the run divided by the integral of
+	// the allocatable CPU of the nodes that existed at each instant; CPUUsedFractionMax is the
+	// largest value of used / allocatable of the nodes then existing.
+	CPUUsedMilliMax     int64   `json:"cpu_used_milli_max"`
+	CPUUsedFractionMean float64 `json:"cpu_used_fraction_mean"`
+	CPUUsedFractionMax  float64 `json:"cpu_used_fraction_max"`
 }
 
 // HPASummaryV1 is one HorizontalPodAutoscaler's record.
@@ -128,12 +151,29 @@ func Summary(r *sim.Result, version string) *SummaryV1 {
 		Nodes:    nodesSummary(r),
 		HPAs:     make([]HPASummaryV1, 0, len(r.HPAs)),
 	}
+	// The engine logs the first failed attempt of each pod (sim.Result.Log).
+	for _, e := range r.Log {
+		if e.Kind == "unschedulable" {
+			s.Pods.EverUnschedulable++
+		}
+	}
 	for i := range r.HPAs {
 		s.HPAs = append(s.HPAs, hpaSummary(&r.HPAs[i], r))
 	}
 	slices.SortStableFunc(s.HPAs, func(a, b HPASummaryV1) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
+	var demand, unserved float64
+	for _, h := range s.HPAs {
+		s.HPATotals.ScaleEvents += len(h.ScaleEvents)
+		demand += h.DemandCoreSeconds
+		unserved += h.UnservedCoreSeconds
+	}
+	s.HPATotals.DemandCoreSeconds = round6(demand)
+	s.HPATotals.UnservedCoreSeconds = round6(unserved)
+	if demand > 0 {
+		s.HPATotals.UnservedFraction = round6(unserved / demand)
+	}
 	return s
 }
 
@@ -175,6 +215,30 @@ func nodesSummary(r *sim.Result) NodesV1 {
 		n.CPURequestedFractionMax = round6(float64(n.CPURequestedMilliMax) / alloc)
 		if r.Duration > 0 {
 			n.CPURequestedFractionMean = round6(integrate(total, r.Duration) / r.Duration.Seconds() / alloc)
+		}
+	}
+
+	// Usage, against the allocatable CPU of the nodes that exist at each instant.
+	ns := nodeSeries(r)
+	allocs := make([]sim.Series, len(ns))
+	used := make([]sim.Series, len(ns))
+	live := make([]sim.Series, len(ns))
+	for i := range ns {
+		allocs[i], used[i] = ns[i].alloc, ns[i].used
+		live[i].Add(ns[i].from, 1)
+		if ns[i].to < r.Duration {
+			live[i].Add(ns[i].to, 0)
+		}
+	}
+	n.MaxLive = int(math.Round(seriesMax(sumSeries(live))))
+	allocT, usedT := sumSeries(allocs), sumSeries(used)
+	n.CPUUsedMilliMax = int64(math.Round(max(seriesMax(usedT), 0)))
+	if ia := integrate(allocT, r.Duration); ia > 0 {
+		n.CPUUsedFractionMean = round6(integrate(usedT, r.Duration) / ia)
+	}
+	for _, p := range ratioSeries(usedT, allocT) {
+		if !math.IsNaN(p.V) {
+			n.CPUUsedFractionMax = max(n.CPUUsedFractionMax, round6(p.V))
 		}
 	}
 	return n
@@ -221,6 +285,33 @@ func round6(x float64) float64 {
 		return 0 // no "-0"
 	}
 	return r
+}
+
+// ReadSummary reads a summary.json. It accepts any "ksim.summary/v1" file, ignoring fields it
+// does not know (the schema only grows within v1); other schemas and malformed JSON are errors
+// that say what is wrong and where (line:column).
+func ReadSummary(r io.Reader) (*SummaryV1, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	var head struct {
+		Schema *string `json:"schema"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return nil, jsonError(b, err)
+	}
+	if head.Schema == nil {
+		return nil, fmt.Errorf(`no "schema" field: not a ksim summary (want %q)`, SummarySchemaV1)
+	}
+	if *head.Schema != SummarySchemaV1 {
+		return nil, fmt.Errorf("schema is %q, want %q", *head.Schema, SummarySchemaV1)
+	}
+	var s SummaryV1
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, jsonError(b, err)
+	}
+	return &s, nil
 }
 
 // WriteSummary writes s as JSON, indented by two spaces, fields in struct order, with a final

@@ -53,16 +53,35 @@ func TestSummaryValues(t *testing.T) {
 	}
 
 	n := s.Nodes
-	if n.Count != 3 || n.Zones != 2 || n.CPUAllocatableMilli != 12000 || n.CPURequestedMilliMax != 3500 {
+	if n.Count != 3 || n.Zones != 2 || n.CPUAllocatableMilli != 12000 || n.CPURequestedMilliMax != 5500 || n.MaxLive != 3 {
 		t.Errorf("nodes = %+v", n)
 	}
-	// Requested: 1500 for 1800 s, 3500 for 3600 s, 3000 for 1800 s; over 12000 × 7200 s.
-	wantMean := (1500*1800 + 3500*3600 + 3000*1800.0) / 7200 / 12000
+	// Requested: 1500, 3500, 5500 and 5000 for 1800 s each; over 12000 × 7200 s.
+	wantMean := (1500 + 3500 + 5500 + 5000.0) * 1800 / 7200 / 12000
 	if math.Abs(n.CPURequestedFractionMean-wantMean) > 1e-6 {
 		t.Errorf("mean requested fraction = %v, want %v", n.CPURequestedFractionMean, wantMean)
 	}
-	if want := round6(3500.0 / 12000); n.CPURequestedFractionMax != want {
+	if want := round6(5500.0 / 12000); n.CPURequestedFractionMax != want {
 		t.Errorf("max requested fraction = %v, want %v", n.CPURequestedFractionMax, want)
+	}
+	// Used: n1 500/900/2500, n2 100/200 until its removal at 5400 s, n3 (from 1800 s) 0 then
+	// 1000 from 3660 s. Allocatable of the nodes that exist: 8000, 12000 from 1800 s, 8000
+	// from 5400 s.
+	usedInt := 600*60 + 1100*1740 + 1100*1800 + 2700*60 + 3700*1740 + 3500*1800.0
+	allocInt := 8000*1800 + 12000*3600 + 8000*1800.0
+	if want := round6(usedInt / allocInt); n.CPUUsedFractionMean != want {
+		t.Errorf("mean used fraction = %v, want %v", n.CPUUsedFractionMean, want)
+	}
+	if n.CPUUsedMilliMax != 3700 || n.CPUUsedFractionMax != round6(3500.0/8000) {
+		t.Errorf("used max = %d milli, fraction max %v; want 3700 and %v", n.CPUUsedMilliMax, n.CPUUsedFractionMax, 3500.0/8000)
+	}
+	// One "unschedulable" entry in the log: the first failure of web-abc.
+	if s.Pods.EverUnschedulable != 1 {
+		t.Errorf("ever unschedulable = %d, want 1", s.Pods.EverUnschedulable)
+	}
+	wantTotals := HPATotalsV1{ScaleEvents: 2, DemandCoreSeconds: 12060 + 720, UnservedCoreSeconds: 15, UnservedFraction: round6(15.0 / 12780)}
+	if s.HPATotals != wantTotals {
+		t.Errorf("HPA totals = %+v, want %+v", s.HPATotals, wantTotals)
 	}
 }
 
@@ -129,7 +148,7 @@ func TestSummaryFieldOrder(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^  "(\w+)":`).FindAllStringSubmatch(buf.String(), -1) {
 		keys = append(keys, m[1])
 	}
-	want := []string{"schema", "scenario", "seed", "ksim_version", "duration_s", "events", "pods", "pending_s", "nodes", "hpas"}
+	want := []string{"schema", "scenario", "seed", "ksim_version", "duration_s", "events", "pods", "pending_s", "nodes", "hpas", "hpa_totals"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("top-level keys = %v, want %v", keys, want)
 	}
@@ -207,5 +226,44 @@ func TestSumSeries(t *testing.T) {
 	want := series(0, 1, 5, 4, 10, 3, 20, 2)
 	if !slices.Equal(got.Points, want.Points) {
 		t.Errorf("sumSeries = %v, want %v", got.Points, want.Points)
+	}
+}
+
+func TestReadSummary(t *testing.T) {
+	var buf bytes.Buffer
+	want := Summary(testResult(), "v1")
+	if err := WriteSummary(&buf, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadSummary(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again bytes.Buffer
+	if err := WriteSummary(&again, got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
+		t.Errorf("summary does not survive a round trip: %s", firstDiff(buf.String(), again.String()))
+	}
+	// A v1 file from a later ksim may carry fields this one does not know.
+	extra := strings.Replace(buf.String(), `"seed": 42,`, `"seed": 42, "new_field": {"x": [1, 2]},`, 1)
+	if _, err := ReadSummary(strings.NewReader(extra)); err != nil {
+		t.Errorf("a v1 summary with an unknown field: %v", err)
+	}
+	for _, tc := range []struct{ name, in, want string }{
+		{"empty", "", "unexpected end of JSON input"},
+		{"not an object", "[1, 2]", "cannot unmarshal array"},
+		{"no schema", `{"scenario": "x"}`, `no "schema" field`},
+		{"other schema", `{"schema": "ksim.summary/v2"}`, `schema is "ksim.summary/v2", want "ksim.summary/v1"`},
+		{"syntax error with position", "{\n  \"schema\": \"ksim.summary/v1\",\n  \"seed\": 1,,\n}", "3:13: invalid character ','"},
+		{"wrong type with position", "{\"schema\": \"ksim.summary/v1\",\n\"seed\": \"one\"}", "2:13: json: cannot unmarshal string"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ReadSummary(strings.NewReader(tc.in))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("ReadSummary = %v, want an error containing %q", err, tc.want)
+			}
+		})
 	}
 }

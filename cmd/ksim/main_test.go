@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"ksim.dev/ksim/reports"
+	"ksim.dev/ksim/sim"
 )
 
 // fakeECharts stands in for the ECharts library in tests: the report inlines whatever it is given.
@@ -27,11 +32,12 @@ func ksim(t *testing.T, args ...string) (code int, stdout, stderr string) {
 }
 
 // TestRunDefaultScenarioIsDeterministic runs `ksim run` on the embedded scenario twice with one
-// seed (byte-identical summary.json and report.html), then with another seed (a different summary).
+// seed (byte-identical outputs, all five of them), then with another seed (a different summary).
 func TestRunDefaultScenarioIsDeterministic(t *testing.T) {
 	js := fakeECharts(t)
 	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
 	seeds := []string{"3", "3", "4"}
+	outputs := []string{"summary.json", "report.html", "events.jsonl", "metrics.om", "result.json"}
 	for i, dir := range dirs {
 		code, stdout, stderr := ksim(t, "run", "--out", dir, "--seed", seeds[i], "--echarts", js)
 		if code != 0 {
@@ -39,6 +45,11 @@ func TestRunDefaultScenarioIsDeterministic(t *testing.T) {
 		}
 		if !strings.Contains(stdout, "scenario default-web-diurnal, seed "+seeds[i]) || !strings.Contains(stdout, "wrote ") {
 			t.Errorf("summary printed:\n%s", stdout)
+		}
+		for _, name := range outputs {
+			if !strings.Contains(stdout, filepath.Join(dir, name)) {
+				t.Errorf("stdout does not name %s:\n%s", name, stdout)
+			}
 		}
 	}
 	read := func(dir, name string) []byte {
@@ -48,9 +59,9 @@ func TestRunDefaultScenarioIsDeterministic(t *testing.T) {
 		}
 		return b
 	}
-	for _, name := range []string{"summary.json", "report.html"} {
-		if !bytes.Equal(read(dirs[0], name), read(dirs[1], name)) {
-			t.Errorf("%s differs between two runs with seed 3", name)
+	for _, name := range outputs {
+		if a := read(dirs[0], name); len(a) == 0 || !bytes.Equal(a, read(dirs[1], name)) {
+			t.Errorf("%s is empty or differs between two runs with seed 3", name)
 		}
 	}
 	if bytes.Equal(read(dirs[0], "summary.json"), read(dirs[2], "summary.json")) {
@@ -64,6 +75,40 @@ func TestRunDefaultScenarioIsDeterministic(t *testing.T) {
 	}
 	if html := string(read(dirs[0], "report.html")); !strings.Contains(html, "echarts stand-in") {
 		t.Errorf("report.html does not inline the given ECharts file")
+	}
+	for name, want := range map[string]string{
+		"events.jsonl": `"kind":"bind"`,
+		"metrics.om":   "# TYPE ksim_hpa_replicas gauge",
+		"result.json":  `{"schema":"ksim.result/v1","summary":{"schema":"ksim.summary/v1"`,
+	} {
+		if !strings.Contains(string(read(dirs[0], name)), want) {
+			t.Errorf("%s lacks %s", name, want)
+		}
+	}
+	if om := string(read(dirs[0], "metrics.om")); !strings.HasSuffix(om, "# EOF\n") {
+		t.Errorf("metrics.om does not end with # EOF")
+	}
+}
+
+// TestRunMetricsFlags checks that the metrics flags reach metrics.om.
+func TestRunMetricsFlags(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := ksim(t, "run", "--out", dir, "--cdn", "-q", "--metrics-step", "1h",
+		"--metrics-start", "2026-11-01T00:00:00Z", "--metrics-label", "run=baseline", "--metrics-label", "team=a=b")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "metrics.om"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	om := string(b)
+	// 48 h in 1 h steps: 49 samples of pending pods, from 2026-11-01T00:00:00Z (1793491200).
+	if n := strings.Count(om, "\nksim_pending_pods{run=\"baseline\",team=\"a=b\"} "); n != 49 {
+		t.Errorf("%d samples of ksim_pending_pods, want 49", n)
+	}
+	if !strings.Contains(om, `ksim_pending_pods{run="baseline",team="a=b"} 0.0 1.7934912e+09`) {
+		t.Errorf("metrics.om does not start at 2026-11-01:\n%.400s", om)
 	}
 }
 
@@ -148,6 +193,13 @@ func TestBadFlags(t *testing.T) {
 		{"run", "a.yaml", "b.yaml"},
 		{"run", "--no-such-flag"},
 		{"run", "/does/not/exist.yaml"},
+		{"run", "--metrics-step", "0s"},
+		{"run", "--metrics-start", "yesterday"},
+		{"run", "--metrics-label", "novalue"},
+		{"run", "--metrics-label", "node=x"},
+		{"run", "--metrics-label", "bad-name=x"},
+		{"run", "--metrics-label", "a=1", "--metrics-label", "a=2"},
+		{"run", "--explain-max", "-1"},
 	} {
 		code, _, stderr := ksim(t, args...)
 		if code != exitBadInput {
@@ -159,5 +211,25 @@ func TestBadFlags(t *testing.T) {
 func TestExtractEChartsChecksIntegrity(t *testing.T) {
 	if _, err := extractECharts([]byte("not the tarball")); err == nil || !strings.Contains(err.Error(), "integrity mismatch") {
 		t.Fatalf("err = %v, want an integrity mismatch", err)
+	}
+}
+
+// TestAutoMetricsStep: without --metrics-step, a very large run gets a longer step, and says so.
+func TestAutoMetricsStep(t *testing.T) {
+	small := &sim.Result{Duration: 48 * time.Hour, Nodes: make([]sim.NodeResult, 12)}
+	large := &sim.Result{Duration: 7 * 24 * time.Hour, Nodes: make([]sim.NodeResult, 5000)}
+	for _, r := range []*sim.Result{small, large} {
+		for i := range r.Nodes {
+			r.Nodes[i] = sim.NodeResult{Name: fmt.Sprintf("n%d", i), AllocatableCPU: 1000}
+		}
+	}
+	var stderr bytes.Buffer
+	if step, err := autoMetricsStep(small, reports.MetricsOptions{}, &stderr); err != nil || step != time.Minute || stderr.Len() != 0 {
+		t.Errorf("12 nodes, 2 days: step %v, %v, %q; want 1m and no notice", step, err, stderr.String())
+	}
+	// 5,000 nodes × 3 series × 10,081 one-minute samples is over 100 M; at 2 m it is 75.6 M.
+	step, err := autoMetricsStep(large, reports.MetricsOptions{}, &stderr)
+	if err != nil || step != 2*time.Minute || !strings.Contains(stderr.String(), "metrics.om: sampling every 2m0s") {
+		t.Errorf("5,000 nodes, a week: step %v, %v, %q; want 2m and a notice", step, err, stderr.String())
 	}
 }

@@ -1,14 +1,16 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"ksim.dev/ksim/reports"
 	"ksim.dev/ksim/sim"
@@ -26,6 +28,11 @@ type runConfig struct {
 	cdn      bool
 	quiet    bool
 	explain  int // scheduling attempts whose full explanation the report keeps
+
+	metricsStep    time.Duration
+	metricsStepSet bool     // --metrics-step was given
+	metricsStart   string   // RFC 3339; "" for the simulation's epoch
+	metricsLabels  []string // name=value
 }
 
 func init() { subcommands = append(subcommands, newRunCmd) }
@@ -34,18 +41,27 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cfg runConfig
 	cmd := &cobra.Command{
 		Use:   "run [SCENARIO]",
-		Short: "Run a scenario and write summary.json and report.html",
+		Short: "Run a scenario and write its report, summary, events and metrics",
 		Long: `Run a scenario (the embedded default one when SCENARIO is omitted) to its horizon, then write
-DIR/summary.json (schema ksim.summary/v1, see docs/summary.md) and DIR/report.html, and print a
-short summary. The report is one self-contained file: the ECharts library is inlined. ksim takes
-it from --echarts, else $KSIM_ECHARTS_JS, else its cache (filled once from the npm registry,
-checked against a pinned hash); --cdn makes the report load it from a CDN instead.
+into DIR:
+
+  summary.json   key figures, schema ksim.summary/v1 (docs/summary.md); for CI, see ksim check
+  report.html    the report, one self-contained page (docs/report.md)
+  events.jsonl   every event of the run, one JSON object per line (docs/outputs.md)
+  metrics.om     every simulated series in OpenMetrics text with timestamps, for
+                 promtool tsdb create-blocks-from openmetrics (docs/outputs.md)
+  result.json    the series the report draws, for ksim compare (docs/outputs.md)
+
+and print a short summary. The report inlines the ECharts library: ksim takes it from
+--echarts, else $KSIM_ECHARTS_JS, else its cache (filled once from the npm registry, checked
+against a pinned hash); --cdn makes the report load it from a CDN instead.
 
 Exit status: 0 on success, 1 when the run fails, 2 for bad input (flags, scenario, manifests,
 traces), with FILE:LINE in the message.`,
 		Example: `  ksim run                                  # the default scenario, into ./ksim-out
   ksim run scenario.yaml --out results --seed 42
-  ksim run scenario.yaml --echarts node_modules/echarts/dist/echarts.min.js`,
+  ksim run scenario.yaml --echarts node_modules/echarts/dist/echarts.min.js
+  ksim run --metrics-start 2026-11-01T00:00:00Z --metrics-label run=baseline`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return badInput(fmt.Errorf("run takes at most one scenario file, got %d arguments", len(args)))
@@ -57,17 +73,58 @@ traces), with FILE:LINE in the message.`,
 				cfg.scenario = args[0]
 			}
 			cfg.seedSet = cmd.Flags().Changed("seed")
+			cfg.metricsStepSet = cmd.Flags().Changed("metrics-step")
 			return runScenario(cfg, stdout, stderr)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&cfg.out, "out", "o", "ksim-out", "directory to write summary.json and report.html into")
+	f.StringVarP(&cfg.out, "out", "o", "ksim-out", "directory to write the outputs into")
 	f.Uint64Var(&cfg.seed, "seed", 0, "random seed (default: the scenario's spec.seed)")
 	f.StringVar(&cfg.echarts, "echarts", "", "path to echarts.min.js to inline in the report")
 	f.BoolVar(&cfg.cdn, "cdn", false, "let the report load ECharts from a CDN instead of inlining it")
 	f.BoolVarP(&cfg.quiet, "quiet", "q", false, "print nothing but errors")
 	f.IntVar(&cfg.explain, "explain-max", 500, "keep the scheduler's full explanation (every node's verdicts and scores) for this many placements, for the report")
+	addMetricsFlags(f, &cfg)
 	return cmd
+}
+
+// addMetricsFlags adds the flags of metrics.om, shared by run and compare.
+func addMetricsFlags(f *pflag.FlagSet, cfg *runConfig) {
+	f.DurationVar(&cfg.metricsStep, "metrics-step", reports.DefaultMetricsStep, "interval between two samples of a series in metrics.om (default 1m, longer for very large runs)")
+	f.StringVar(&cfg.metricsStart, "metrics-start", "", "wall-clock time (RFC 3339) of simulated time 0 in metrics.om (default: the simulation's epoch, 2026-01-01T00:00:00Z)")
+	f.StringArrayVar(&cfg.metricsLabels, "metrics-label", nil, "NAME=VALUE label added to every series of metrics.om (repeatable)")
+}
+
+// metricsOptions checks the metrics flags.
+func metricsOptions(cfg runConfig) (reports.MetricsOptions, error) {
+	o := reports.MetricsOptions{Version: version(), Step: cfg.metricsStep}
+	if cfg.metricsStep < time.Millisecond {
+		return o, badInput(fmt.Errorf("--metrics-step %v: want at least 1ms", cfg.metricsStep))
+	}
+	if cfg.metricsStart != "" {
+		t, err := time.Parse(time.RFC3339, cfg.metricsStart)
+		if err != nil {
+			return o, badInput(fmt.Errorf("--metrics-start %q: want an RFC 3339 time such as 2026-11-01T00:00:00Z", cfg.metricsStart))
+		}
+		o.Start = t
+	}
+	for _, l := range cfg.metricsLabels {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || k == "" {
+			return o, badInput(fmt.Errorf("--metrics-label %q: want NAME=VALUE", l))
+		}
+		if o.Labels == nil {
+			o.Labels = map[string]string{}
+		}
+		if _, dup := o.Labels[k]; dup {
+			return o, badInput(fmt.Errorf("--metrics-label %q: label %s given twice", l, k))
+		}
+		o.Labels[k] = v
+	}
+	if err := reports.CheckMetricsOptions(o); err != nil {
+		return o, badInput(fmt.Errorf("--metrics-label: %w", err))
+	}
+	return o, nil
 }
 
 // loadScenario reads the named scenario, or the embedded default one.
@@ -86,12 +143,32 @@ func loadScenario(path string) (*scenario.Scenario, error) {
 }
 
 func runScenario(cfg runConfig, stdout, stderr io.Writer) error {
-	sc, err := loadScenario(cfg.scenario)
+	res, err := simulate(cfg, stderr)
 	if err != nil {
 		return err
 	}
+	paths, err := writeOutputs(cfg.out, res, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	if !cfg.quiet {
+		printSummary(stdout, res, paths)
+	}
+	return nil
+}
+
+// simulate loads and runs cfg's scenario. It checks every flag first, so that a bad flag costs
+// no run.
+func simulate(cfg runConfig, stderr io.Writer) (*sim.Result, error) {
+	sc, err := loadScenario(cfg.scenario)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.explain < 0 {
-		return badInput(fmt.Errorf("--explain-max must be >= 0, got %d", cfg.explain))
+		return nil, badInput(fmt.Errorf("--explain-max must be >= 0, got %d", cfg.explain))
+	}
+	if _, err := metricsOptions(cfg); err != nil {
+		return nil, err
 	}
 	opts := sim.Options{Seed: cfg.seed, SeedSet: cfg.seedSet, MaxExplained: cfg.explain}
 	if !cfg.quiet && isTerminal(stderr) {
@@ -99,55 +176,128 @@ func runScenario(cfg runConfig, stdout, stderr io.Writer) error {
 	}
 	s, err := sim.New(sc, opts)
 	if err != nil {
-		return badInput(err)
+		return nil, badInput(err)
 	}
 	res, runErr := s.Run()
 	if opts.Progress != nil {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
 	if runErr != nil {
-		return fmt.Errorf("%w\nreproduce with: %s", runErr, reproduceCommand(cfg, res.Seed))
+		return nil, fmt.Errorf("%w\nreproduce with: %s", runErr, reproduceCommand(cfg, res.Seed))
 	}
-	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
+	return res, nil
+}
+
+// maxAutoSamples bounds the samples of metrics.om when --metrics-step is not given (about 6 GB);
+// beyond it ksim picks a longer step and says so.
+const maxAutoSamples = 100_000_000
+
+// metricsSteps are the steps ksim may pick for metrics.om, shortest first.
+var metricsSteps = []time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute,
+	15 * time.Minute, 30 * time.Minute, time.Hour}
+
+// autoMetricsStep returns the step of metrics.om: --metrics-step when given, else the shortest
+// of metricsSteps that keeps the file within maxAutoSamples, with a notice on stderr when that
+// is not the default.
+func autoMetricsStep(res *sim.Result, mo reports.MetricsOptions, stderr io.Writer) (time.Duration, error) {
+	step := metricsSteps[0]
+	for _, s := range metricsSteps {
+		step = s
+		mo.Step = s
+		n, err := reports.MetricsSamples(res, mo)
+		if err != nil {
+			return 0, err
+		}
+		if n <= maxAutoSamples {
+			break
+		}
+	}
+	if step != reports.DefaultMetricsStep {
+		fmt.Fprintf(stderr, "ksim: metrics.om: sampling every %v to keep it under %d samples; --metrics-step sets the step\n", step, maxAutoSamples)
+	}
+	return step, nil
+}
+
+// Output files of a run directory.
+const (
+	summaryFile = "summary.json"
+	reportFile  = "report.html"
+	eventsFile  = "events.jsonl"
+	metricsFile = "metrics.om"
+	resultFile  = "result.json"
+)
+
+// writeOutputs writes every output of a run into dir and returns their paths, in the order of
+// the list above.
+func writeOutputs(dir string, res *sim.Result, cfg runConfig, stderr io.Writer) ([]string, error) {
+	mo, err := metricsOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.metricsStepSet {
+		if mo.Step, err = autoMetricsStep(res, mo, stderr); err != nil {
+			return nil, err
+		}
+	}
+	hopts := reports.HTMLOptions{AllowCDN: cfg.cdn, Version: version()}
+	if !cfg.cdn {
+		if hopts.EChartsJS, err = echartsJS(cfg.echarts, stderr); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	outputs := []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{summaryFile, func(w io.Writer) error { return reports.WriteSummary(w, reports.Summary(res, version())) }},
+		{reportFile, func(w io.Writer) error { return reports.WriteHTML(w, res, hopts) }},
+		{eventsFile, func(w io.Writer) error { return reports.WriteEvents(w, res) }},
+		{metricsFile, func(w io.Writer) error { return reports.WriteOpenMetrics(w, res, mo) }},
+		{resultFile, func(w io.Writer) error {
+			return reports.WriteDigest(w, reports.NewDigest(res, version(), reports.DefaultStoredPoints))
+		}},
+	}
+	var paths []string
+	for _, o := range outputs {
+		p := filepath.Join(dir, o.name)
+		if err := writeFile(p, o.write); err != nil {
+			return nil, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// writeFile writes a file through a buffer, reporting the first error of writing, flushing or
+// closing it; on error the partial file is removed.
+func writeFile(path string, write func(io.Writer) error) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
 		return err
 	}
-	summary := reports.Summary(res, version())
-	var buf bytes.Buffer
-	if err := reports.WriteSummary(&buf, summary); err != nil {
-		return err
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(path)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err := write(bw); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	summaryPath := filepath.Join(cfg.out, "summary.json")
-	if err := os.WriteFile(summaryPath, buf.Bytes(), 0o644); err != nil {
-		return err
-	}
-	reportPath := filepath.Join(cfg.out, "report.html")
-	if err := writeReport(reportPath, res, cfg, stderr); err != nil {
-		return err
-	}
-	if !cfg.quiet {
-		printSummary(stdout, res, summaryPath, reportPath)
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }
 
-func writeReport(path string, res *sim.Result, cfg runConfig, stderr io.Writer) error {
-	opts := reports.HTMLOptions{AllowCDN: cfg.cdn, Version: version()}
-	if !cfg.cdn {
-		js, err := echartsJS(cfg.echarts, stderr)
-		if err != nil {
-			return err
-		}
-		opts.EChartsJS = js
-	}
-	var buf bytes.Buffer
-	if err := reports.WriteHTML(&buf, res, opts); err != nil {
-		return err
-	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
-}
-
 // printSummary prints the key figures of a run for a person.
-func printSummary(w io.Writer, res *sim.Result, summaryPath, reportPath string) {
+func printSummary(w io.Writer, res *sim.Result, paths []string) {
 	fmt.Fprintf(w, "scenario %s, seed %d: %v simulated, %d events\n", res.Scenario, res.Seed, res.Duration, res.Events)
 	fmt.Fprintf(w, "pods: %d created, %d scheduled, %d pending at end (%d unschedulable), %d evicted\n",
 		res.Pods.Created, res.Pods.Scheduled, res.Pods.PendingAtEnd, res.Pods.UnschedulableAtEnd, res.Pods.Evicted)
@@ -161,7 +311,7 @@ func printSummary(w io.Writer, res *sim.Result, summaryPath, reportPath string) 
 		}
 		fmt.Fprintf(w, "hpa %s/%s: %d scale events, replicas %d..%d\n", h.Namespace, h.Name, len(h.ScaleEvents), lo, hi)
 	}
-	fmt.Fprintf(w, "wrote %s and %s\n", summaryPath, reportPath)
+	fmt.Fprintf(w, "wrote %s\n", strings.Join(paths, ", "))
 }
 
 // reproduceCommand is the command line that repeats a run.
