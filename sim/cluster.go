@@ -139,6 +139,12 @@ type Owner struct {
 	// template's labels.
 	podLabels map[string]string
 	ownerRefs []metav1.OwnerReference
+
+	// The cached count of serving pods, valid while servingAt equals *epoch (the simulation's
+	// serving epoch); see servingPods.
+	epoch     *uint64
+	servingAt uint64
+	servingN  int
 }
 
 // OwnerSeries is what the engine records per owner.

@@ -87,7 +87,7 @@ func (s *Simulation) addReplicaSet(o *Owner, d *appsv1.Deployment) {
 }
 
 func (s *Simulation) newOwner(kind OwnerKind, ns, name string, tmpl *corev1.PodTemplateSpec) *Owner {
-	o := &Owner{Kind: kind, Namespace: ns, Name: name, Template: tmpl}
+	o := &Owner{Kind: kind, Namespace: ns, Name: name, Template: tmpl, epoch: &s.servingEpoch}
 	o.reqCPU, o.reqMem, o.limitCPU = podResources(&tmpl.Spec)
 	timing, ok := s.sc.Timing[o.Key()]
 	if !ok {

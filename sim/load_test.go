@@ -134,6 +134,7 @@ func TestAggregateModel(t *testing.T) {
 	}
 	// When a pod stops serving, the others take its share.
 	webOwner(s).Pods[0].NotReady = true
+	s.servingChanged()
 	if got := usages(s, time.Minute); !equalInts(got, []int64{0, 400, 400}) {
 		t.Errorf("usage with one pod not ready %v", got)
 	}

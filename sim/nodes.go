@@ -84,6 +84,7 @@ func (s *Simulation) failNode(n *Node) {
 		return
 	}
 	n.Up = false
+	s.servingChanged()
 	s.logf("node", "node/"+n.Name, "failed (kubelet stopped)")
 	for _, p := range n.pods {
 		if p.Phase == PodReady {
@@ -95,6 +96,7 @@ func (s *Simulation) failNode(n *Node) {
 
 func (s *Simulation) nodeNotReady(n *Node) {
 	s.logf("node", "node/"+n.Name, "NotReady: tainted %s:NoSchedule and :NoExecute", corev1.TaintNodeUnreachable)
+	s.servingChanged()
 	for _, p := range n.pods {
 		p.NotReady = true
 	}
@@ -112,6 +114,7 @@ func (s *Simulation) recoverNode(n *Node) {
 		return
 	}
 	n.Up = true
+	s.servingChanged()
 	s.cancel(n.notReadyTimer)
 	n.notReadyTimer = nil
 	s.logf("node", "node/"+n.Name, "recovered")
@@ -136,6 +139,7 @@ func (s *Simulation) removeNode(n *Node) {
 	n.notReadyTimer = nil
 	n.Removed = true
 	n.Up = false
+	s.servingChanged()
 	s.snap.RemoveNode(n.Name)
 	for _, p := range sortedPods(n.pods) {
 		s.deletePod(p)

@@ -67,6 +67,10 @@ type Simulation struct {
 	reasonCount        map[string]int
 	reasonSeriesByName map[string]*Series
 
+	// servingEpoch moves whenever a pod may have started or stopped serving load; owners cache
+	// their count of serving pods per epoch.
+	servingEpoch uint64
+
 	nextPodID int64
 	pending   int // pods in the active or unschedulable queue
 	livePods  int
@@ -149,6 +153,7 @@ func (s *Simulation) Run() (*Result, error) {
 		}
 		e := s.next()
 		s.events++
+		s.servingChanged()
 		if err := s.dispatch(e); err != nil {
 			runErr = err
 			break
@@ -389,6 +394,7 @@ func (s *Simulation) podStarted(p *Pod) {
 }
 
 func (s *Simulation) podReady(p *Pod) {
+	s.servingChanged()
 	p.Phase = PodReady
 	p.ReadyAt = s.now
 	s.recordReady(p.Owner)
@@ -415,6 +421,7 @@ func (s *Simulation) deletePod(p *Pod) {
 		return
 	}
 	wasServing := p.serving()
+	s.servingChanged()
 	p.Deleting = true
 	p.Obj.DeletionTimestamp = ptrTime(apiTime(s.now))
 	s.cancel(p.eviction)
@@ -495,3 +502,7 @@ func deploymentReplicas(d *appsv1.Deployment) int32 {
 	}
 	return *d.Spec.Replicas
 }
+
+// servingChanged marks that some pod may have started or stopped serving load: it invalidates
+// every owner's cached count of serving pods. Cost: O(1).
+func (s *Simulation) servingChanged() { s.servingEpoch++ }
