@@ -12,6 +12,11 @@
 //	func (s *Snapshot) AddPod(p *corev1.Pod)               // p.Spec.NodeName names a node in s
 //	func (s *Snapshot) RemovePod(p *corev1.Pod)
 //	func (s *Snapshot) NumNodes() int
+//	func (s *Snapshot) UpsertNamespace(ns *corev1.Namespace)   // labels for namespaceSelectors
+//	func (s *Snapshot) UpsertService(svc *corev1.Service)      // selectors for default spreading,
+//	func (s *Snapshot) UpsertReplicaSet(rs *appsv1.ReplicaSet) // with UpsertStatefulSet,
+//	                                                           // UpsertReplicationController
+//	                                                           // and the Remove* of each
 //
 //	func ParseConfig(name string, data []byte) (*Config, error) // a KubeSchedulerConfiguration
 //	func DefaultProfile() Profile
@@ -30,23 +35,39 @@
 //
 // # Plugins
 //
-// This first cut implements, in upstream's default-profile order and with its weights:
+// ksim implements these plugins of upstream's default profile, in its order and with its
+// weights (each plugin's args in its package: noderesources.FitArgs, interpodaffinity.Args,
+// podtopologyspread.Args, ...):
 //
-//	plugin                           extension points                 weight
+//	plugin                           extension points                    weight
 //	NodeName                         PreFilter, Filter
 //	NodeUnschedulable                Filter
-//	TaintToleration                  Filter, PreScore, Score          3
+//	TaintToleration                  Filter, PreScore, Score             3
 //	NodeAffinity                     PreFilter, Filter, PreScore, Score  2
+//	NodePorts                        PreFilter, Filter
 //	NodeResourcesFit                 PreFilter, Filter, PreScore, Score  1 (LeastAllocated)
-//	NodeResourcesBalancedAllocation  PreScore, Score                  1
+//	PodTopologySpread                PreFilter, Filter, PreScore, Score  2 (system defaults)
+//	InterPodAffinity                 PreFilter, Filter, PreScore, Score  2 (hardPodAffinityWeight 1)
+//	NodeResourcesBalancedAllocation  PreScore, Score                     1
+//	ImageLocality                    Score                               1
 //
-// The other plugins of upstream's default profile do not exist yet, and so neither filter nor
-// score: SchedulingGates, NodePorts, VolumeRestrictions, NodeVolumeLimits, VolumeBinding,
-// VolumeZone, PodTopologySpread, InterPodAffinity, DynamicResources, ImageLocality,
-// NodeDeclaredFeatures; nor the queue (PrioritySort), DefaultPreemption (PostFilter) or
-// binding. Each plugin lives in plugins/<name> with upstream's
-// Name, a New and interface assertions, behind the small framework in framework/, so that the
-// missing ones slot in.
+// The other plugins of upstream's default profile are left out, and so neither filter nor
+// score: SchedulingGates, VolumeRestrictions, NodeVolumeLimits, VolumeBinding, VolumeZone,
+// DynamicResources and NodeDeclaredFeatures (ksim's pods have no volumes, claims or declared
+// features), the queue (PrioritySort) and binding. Each plugin lives in plugins/<name> with
+// upstream's Name, a New and interface assertions, behind the small framework in framework/.
+//
+// # How a cycle stays cheap
+//
+// The Snapshot keeps, beside each node's totals, the cluster's indexes (framework.Cluster):
+// every node's topology domains as small integers, per pod selector the matching pods per node
+// (made on first use, then updated as pods come and go), and the distinct affinity terms of
+// existing pods with their pods per node. Inter-pod affinity and topology spreading thus never
+// walk the cluster's pods: a cycle costs them O(nodes) array reads. The plugins whose verdicts
+// depend only on the pod and one node (framework.NodeLocalPlugin) sign the parts of the pod
+// they read; pods that sign alike (the pods of one template) share every node's cached verdict
+// and raw scores, which are recomputed only for the nodes that changed since (template_cache.go).
+// No Filter or Score allocates for a node.
 //
 // # Where ksim differs from kube-scheduler, on purpose
 //
@@ -64,4 +85,16 @@
 //   - A pod that a PreFilter plugin restricts to named nodes (spec.nodeName, or matchFields
 //     metadata.name) has those nodes filtered in snapshot order; upstream walks them in Go map
 //     order.
+//   - A namespace never given to UpsertNamespace has only its kubernetes.io/metadata.name label
+//     (as every namespace of a real cluster has); upstream's listers only know the namespaces
+//     that exist.
+//   - ImageLocality counts the nodes that have an image as they are now. Upstream reads the
+//     count from its snapshot's copy of each node, refreshed only when that node changes, so it
+//     can lag behind nodes added, removed or re-imaged elsewhere.
+//   - Two bound pods that take the same host port on one node (possible only by binding them
+//     directly) free it when either goes, as upstream's HostPortInfo does.
+//   - InterPodAffinity behaves as with the InterPodAffinityHostnameFastPath gate off (its v1.37
+//     default); the gated fast path gives the same verdicts.
+//   - Pods are signed with a 64-bit hash of the parts the node-local plugins read; two pods
+//     that differ there yet hash alike would share cached results (odds about 1 in 10^19).
 package scheduler

@@ -34,6 +34,9 @@ type Profile struct {
 	Filter    []string
 	PreScore  []string
 	Score     []WeightedPlugin
+	// PostFilter lists the plugins run when no node fits (DefaultPreemption), used by
+	// ScheduleWithPreemption.
+	PostFilter []string
 
 	// Args holds each configured plugin's arguments in the form its factory takes (see
 	// plugins.Factory): noderesources.FitArgs, noderesources.BalancedAllocationArgs and
@@ -421,6 +424,7 @@ func (p *configParser) buildProfile(pc *profileCfg) (Profile, bool) {
 		PreFilter:                b.points[pointPreFilter],
 		Filter:                   b.points[pointFilter],
 		PreScore:                 b.points[pointPreScore],
+		PostFilter:               b.points[pointPostFilter],
 	}
 	for _, n := range b.points[pointScore] {
 		prof.Score = append(prof.Score, WeightedPlugin{Name: n, Weight: b.weights[n]})

@@ -108,6 +108,7 @@ func TestDefaultProfile(t *testing.T) {
 		Score: []WeightedPlugin{{"TaintToleration", 3}, {"NodeAffinity", 2}, {"NodeResourcesFit", 1}, {"VolumeBinding", 1},
 			{"PodTopologySpread", 2}, {"InterPodAffinity", 2}, {"DynamicResources", 2}, {"NodeResourcesBalancedAllocation", 1},
 			{"ImageLocality", 1}},
+		PostFilter: []string{"DynamicResources", "DefaultPreemption"},
 	}
 	if d := st.Diff(want, p); d != "" {
 		t.Errorf("default profile (-want +got):%s", d)

@@ -13,6 +13,7 @@ import (
 
 	"ksim.dev/ksim/scheduler/framework"
 	"ksim.dev/ksim/scheduler/plugins"
+	"ksim.dev/ksim/scheduler/plugins/helper"
 )
 
 // TieBreak selects how Schedule chooses among the nodes that share the highest total score.
@@ -71,6 +72,15 @@ type Result struct {
 	// schedule the pod, as kube-scheduler ignores pods meant for another scheduler. Reason says
 	// so; Node is "".
 	NoProfile bool
+	// UnschedulablePlugins names, sorted, the plugins that rejected the pod when it fits nowhere
+	// (upstream's Diagnosis.UnschedulablePlugins): the scheduling queue requeues the pod on the
+	// cluster events these plugins register. Empty when the attempt failed for no plugin's
+	// reason (Err, no nodes), which the queue retries after a backoff.
+	UnschedulablePlugins []string
+	// PostFilter is what ScheduleWithPreemption's PostFilter plugins (DefaultPreemption)
+	// decided when the pod fits nowhere: the nomination to set and the pods to preempt; nil
+	// when the pod's nomination stays as it is (see preemption.go).
+	PostFilter *framework.PostFilterResult
 }
 
 // ReasonCount is how many nodes a filter rejected with Reason.
@@ -158,7 +168,16 @@ type Scheduler struct {
 	// entry is the current cycle's.
 	cache      templateCache
 	entry      *templateEntry
-	explaining bool // the cycle keeps every plugin's raw scores for the explanation
+	chunk      []*framework.NodeInfo // findBatched's nodes of a chunk
+	chunkSlots []int32               // and their slots
+	batchSt    [][]*framework.Status // findBatched's verdicts of a chunk, per batch filter
+	// feasibleSlots are the slots of feasible, for the score pass; candSlots those of the
+	// filter pass's candidates.
+	feasibleSlots []int32
+	candSlots     []int32
+	explaining    bool // the cycle keeps every plugin's raw scores for the explanation
+
+	pf postFilterState // PostFilter plugins and nominated pods (preemption.go)
 }
 
 type failure struct {
@@ -198,14 +217,18 @@ func New(cfg Config, rng *rand.Rand) (*Scheduler, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := s.pf.addProfile(p, reg, framework.DefaultFeatures()); err != nil {
+			return nil, err
+		}
 		s.profiles = append(s.profiles, prof)
 	}
 	s.use(s.profiles[0])
 	return s, nil
 }
 
-// Schedule chooses a node for pod on snap, as kube-scheduler v1.37's scheduling cycle does
-// without preemption: PreFilter; the pod's nominated node first, if it has one; Filter over the
+// schedule is Schedule's cycle (Schedule, in preemption.go, wraps it), as kube-scheduler
+// v1.37's scheduling cycle does without preemption: PreFilter; the pod's nominated node first,
+// if it has one; Filter over the
 // candidates from the rotating start index until enough feasible nodes are found (as upstream
 // with one filter goroutine); then, with two or more feasible nodes, PreScore, Score,
 // NormalizeScore, weights, and the highest total. It does not change snap; the caller binds the
@@ -213,7 +236,7 @@ func New(cfg Config, rng *rand.Rand) (*Scheduler, error) {
 //
 // Cost: O(candidates × filter cost + feasible × score cost); with explain false it allocates
 // per pod (requests, compiled selectors) but not per node.
-func (s *Scheduler) Schedule(snap *Snapshot, pod *corev1.Pod, explain bool) Result {
+func (s *Scheduler) schedule(snap *Snapshot, pod *corev1.Pod, explain bool) Result {
 	prof := s.profileFor(pod)
 	if prof == nil {
 		return s.noProfile(pod, explain)
@@ -243,6 +266,7 @@ func (s *Scheduler) Schedule(snap *Snapshot, pod *corev1.Pod, explain bool) Resu
 	}
 
 	pre, st, restricting := s.runPreFilter(pi, all)
+	s.pf.preFilterDone(pi, all, st, restricting)
 	if !st.IsSuccess() {
 		if !st.IsRejected() {
 			return errorResult(st, ex)
@@ -250,6 +274,7 @@ func (s *Scheduler) Schedule(snap *Snapshot, pod *corev1.Pod, explain bool) Resu
 		return s.preFilterRejected(len(all), st, ex)
 	}
 	candidates := all
+	s.candSlots = snap.listSlots
 	absent := ""
 	if !pre.AllNodes() {
 		// Upstream walks the names in set (random) order; ksim keeps snapshot order.
@@ -260,6 +285,10 @@ func (s *Scheduler) Schedule(snap *Snapshot, pod *corev1.Pod, explain bool) Resu
 			}
 		}
 		s.candidates = candidates
+		s.candSlots = s.candSlots[:0:0]
+		for _, n := range candidates {
+			s.candSlots = append(s.candSlots, n.Slot)
+		}
 		absent = fmt.Sprintf("node(s) didn't satisfy plugin(s) %v", restricting)
 	}
 
@@ -268,10 +297,11 @@ func (s *Scheduler) Schedule(snap *Snapshot, pod *corev1.Pod, explain bool) Resu
 	// the diagnosis beside the full search's; an internal error there is only logged upstream.
 	var nominated *failure
 	if ni := snap.node(pod.Status.NominatedNodeName); ni != nil {
-		st, plugin := s.runFilters(pi, ni)
+		st, plugin := s.filterWithNominated(pi, ni)
 		if st.IsSuccess() {
 			if ex != nil {
 				s.feasible, s.failed = append(s.feasible[:0], ni), s.failed[:0]
+				s.feasibleSlots = append(s.feasibleSlots[:0], ni.Slot)
 				s.explainFilters(ex, all, "not evaluated: the pod's nominated node fits")
 			}
 			return s.chosen(ni, ex)
@@ -340,8 +370,10 @@ func (s *Scheduler) runPreFilter(pi *framework.PodInfo, all []*framework.NodeInf
 			}
 			continue
 		case st.Code() == framework.UnschedulableAndUnresolvable:
+			s.pf.rejectedBy(pl.Name())
 			return nil, st, nil
 		case st.Code() == framework.Unschedulable:
+			s.pf.rejectedBy(pl.Name())
 			rejected = st
 			continue
 		case !st.IsSuccess():
@@ -380,7 +412,7 @@ func numFeasibleNodesToFind(percentage, numAllNodes int32) int32 {
 // rejected nodes met on the way still count as looked at; with one goroutine that is exactly
 // this loop.
 func (s *Scheduler) findNodesThatPassFilters(pi *framework.PodInfo, nodes []*framework.NodeInfo) (int, *framework.Status) {
-	s.feasible, s.failed = s.feasible[:0], s.failed[:0]
+	s.feasible, s.failed, s.feasibleSlots = s.feasible[:0], s.failed[:0], s.feasibleSlots[:0]
 	n := len(nodes)
 	pct := s.pct
 	if s.prof.pct != nil {
@@ -392,7 +424,8 @@ func (s *Scheduler) findNodesThatPassFilters(pi *framework.PodInfo, nodes []*fra
 	}
 	if len(s.prof.filter) == 0 {
 		for i := range numToFind {
-			s.feasible = append(s.feasible, nodes[(s.nextStartNodeIndex+i)%n])
+			node := nodes[(s.nextStartNodeIndex+i)%n]
+			s.addFeasible(node, node.Slot)
 		}
 		return numToFind, nil
 	}
@@ -407,27 +440,34 @@ func (s *Scheduler) findNodesThatPassFilters(pi *framework.PodInfo, nodes []*fra
 	if n > 0 {
 		idx = s.nextStartNodeIndex % n
 	}
+	if s.pf.nominations {
+		return s.findWithNominated(pi, nodes, numToFind, idx) // preemption.go
+	}
+	if !localOnly && s.batchable() {
+		return s.findBatched(pi, nodes, numToFind, idx)
+	}
+	slots, gens := s.candSlots, e.cluster.Gens()
 	for range n {
-		node := nodes[idx]
+		node, slot := nodes[idx], slots[idx]
 		if idx++; idx == n {
 			idx = 0
 		}
 		if localOnly {
-			// runFilters, inlined by hand for the common case: a few array reads a node.
-			slot := node.Slot
-			if e.gen[slot] != node.Gen {
+			// runFilters, inlined by hand for the common case: a few array reads a node, none
+			// of the NodeInfo unless it changed.
+			si := &e.slots[slot]
+			if si.gen != gens[slot] {
 				s.refresh(e, pi, node)
 			}
-			if f := e.fail[slot]; f >= 0 {
-				if st := e.failSt[slot]; st.IsRejected() {
-					s.failed = append(s.failed, failure{node: node, status: st, plugin: int(f)})
-					continue
-				}
-			} else {
+			if si.fail < 0 {
 				if len(s.feasible) == numToFind {
 					return numToFind, nil
 				}
-				s.feasible = append(s.feasible, node)
+				s.addFeasible(node, slot)
+				continue
+			}
+			if si.rejected {
+				s.addFailed(node, si.failSt, int(si.fail))
 				continue
 			}
 		}
@@ -437,14 +477,42 @@ func (s *Scheduler) findNodesThatPassFilters(pi *framework.PodInfo, nodes []*fra
 			if len(s.feasible) == numToFind {
 				return numToFind, nil
 			}
-			s.feasible = append(s.feasible, node)
+			s.addFeasible(node, slot)
 		case st.IsRejected():
-			s.failed = append(s.failed, failure{node: node, status: st, plugin: plugin})
+			s.addFailed(node, st, plugin)
 		default:
 			return numToFind, framework.AsStatus(fmt.Errorf("running %q filter plugin: %w", s.prof.filter[plugin].Name(), st.AsError()))
 		}
 	}
 	return numToFind, nil
+}
+
+// addFeasible appends node, in slot, to the feasible nodes. The pointer is written only when
+// the list's storage does not hold it there already (the same nodes come back cycle after
+// cycle), which spares the garbage collector's write barrier.
+func (s *Scheduler) addFeasible(node *framework.NodeInfo, slot int32) {
+	if k := len(s.feasible); k < cap(s.feasible) {
+		s.feasible = s.feasible[:k+1]
+		if s.feasible[k] != node {
+			s.feasible[k] = node
+		}
+	} else {
+		s.feasible = append(s.feasible, node)
+	}
+	s.feasibleSlots = append(s.feasibleSlots, slot)
+}
+
+// addFailed appends a rejected node, as addFeasible.
+func (s *Scheduler) addFailed(node *framework.NodeInfo, st *framework.Status, plugin int) {
+	f := failure{node: node, status: st, plugin: plugin}
+	if k := len(s.failed); k < cap(s.failed) {
+		s.failed = s.failed[:k+1]
+		if s.failed[k] != f {
+			s.failed[k] = f
+		}
+	} else {
+		s.failed = append(s.failed, f)
+	}
 }
 
 // runFilters runs the filter plugins on one node, stopping at the first that does not pass, as
@@ -455,10 +523,11 @@ func (s *Scheduler) findNodesThatPassFilters(pi *framework.PodInfo, nodes []*fra
 func (s *Scheduler) runFilters(pi *framework.PodInfo, node *framework.NodeInfo) (*framework.Status, int) {
 	e := s.entry
 	slot := node.Slot
-	if e.gen[slot] != node.Gen {
+	si := &e.slots[slot]
+	if si.gen != node.Gen {
 		s.refresh(e, pi, node)
 	}
-	localFail := int(e.fail[slot])
+	localFail := int(si.fail)
 	for _, i := range e.locals.nonLocalFilters {
 		if localFail >= 0 && i > localFail {
 			break
@@ -471,7 +540,7 @@ func (s *Scheduler) runFilters(pi *framework.PodInfo, node *framework.NodeInfo) 
 		}
 	}
 	if localFail >= 0 {
-		return e.failSt[slot], localFail
+		return si.failSt, localFail
 	}
 	return nil, -1
 }
@@ -502,19 +571,24 @@ func (s *Scheduler) prioritize(pi *framework.PodInfo) *framework.Status {
 	// The local plugins that need no normalising are summed, weighted, when a node is
 	// refreshed; unless explaining or a node's sum is not usable, that sum stands for them all.
 	e := s.entry
+	slots := s.feasibleSlots // kept beside feasible by the filter pass
 	fused := !s.explaining && e.hasFixed
 	if fused {
-		for i, node := range s.feasible {
-			if !e.fixedOK[node.Slot] {
+		for i, slot := range slots {
+			si := &e.slots[slot]
+			if !si.fixedOK {
 				fused = false
 				clear(s.totals)
 				break
 			}
-			s.totals[i] = e.fixed[node.Slot]
+			s.totals[i] = si.fixed
 		}
 	}
 	for p, pl := range s.prof.score {
 		if s.skipScore[p] || (fused && e.inFixed[p]) {
+			continue
+		}
+		if fused && e.locals.score[p] && s.addNormalized(p, pl) {
 			continue
 		}
 		scores := slices.Grow(s.scores[p][:0], n)[:n]
@@ -522,11 +596,15 @@ func (s *Scheduler) prioritize(pi *framework.PodInfo) *framework.Status {
 		if e := s.entry; e.locals.score[p] {
 			// Computed when the node's local filters passed (refresh).
 			raw, errs := e.raw[p], e.scoreErr[p]
-			for i, node := range s.feasible {
-				if errs != nil && !errs[node.Slot].IsSuccess() {
-					return framework.AsStatus(fmt.Errorf("plugin %q failed with: %w", pl.Name(), errs[node.Slot].AsError()))
+			for i, slot := range slots {
+				if errs != nil && !errs[slot].IsSuccess() {
+					return framework.AsStatus(fmt.Errorf("plugin %q failed with: %w", pl.Name(), errs[slot].AsError()))
 				}
-				scores[i] = raw[node.Slot]
+				scores[i] = raw[slot]
+			}
+		} else if bs, ok := pl.(framework.BatchScorer); ok {
+			if st := bs.ScoreNodes(s.state, pi, s.feasible, scores); !st.IsSuccess() {
+				return framework.AsStatus(fmt.Errorf("plugin %q failed with: %w", pl.Name(), st.AsError()))
 			}
 		} else {
 			for i, node := range s.feasible {
@@ -555,6 +633,65 @@ func (s *Scheduler) prioritize(pi *framework.PodInfo) *framework.Status {
 		}
 	}
 	return nil
+}
+
+// addNormalized adds to the totals the weighted, normalised scores of local score plugin p when
+// its normalisation is the default one (framework.DefaultNormalizer), normalising from the
+// cached raw scores in two passes instead of gathering, normalising and weighting them in
+// four; the result is the same. It reports false, having done nothing, when the plugin does
+// not qualify (or a node's score was an error, or negative), for the general path to run.
+func (s *Scheduler) addNormalized(p int, pl framework.ScorePlugin) bool {
+	dn, ok := pl.ScoreExtensions().(framework.DefaultNormalizer)
+	e := s.entry
+	if !ok || e.scoreErr[p] != nil {
+		return false
+	}
+	raw, slots := e.raw[p], s.feasibleSlots
+	var maxRaw, minRaw int64
+	for _, slot := range slots {
+		v := raw[slot]
+		maxRaw, minRaw = max(maxRaw, v), min(minRaw, v)
+	}
+	if minRaw < 0 {
+		return false
+	}
+	w, rev := s.prof.weights[p], dn.NormalizeReversed()
+	const top = framework.MaxNodeScore
+	switch {
+	case maxRaw == 0:
+		if rev {
+			for i := range s.totals {
+				s.totals[i] += top * w
+			}
+		}
+	case maxRaw < 64:
+		var table [64]int64
+		for v := int64(0); v <= maxRaw; v++ {
+			n := top * v / maxRaw
+			if rev {
+				n = top - n
+			}
+			table[v] = n * w
+		}
+		for i, slot := range slots {
+			s.totals[i] += table[raw[slot]]
+		}
+	default:
+		var memo helper.Memo
+		for i, slot := range slots {
+			v := raw[slot]
+			n, ok := memo.Get(v)
+			if !ok {
+				n = top * v / maxRaw
+				if rev {
+					n = top - n
+				}
+				memo.Put(v, n)
+			}
+			s.totals[i] += n * w
+		}
+	}
+	return true
 }
 
 // selectHost returns the index in s.feasible of the chosen node among those with the highest

@@ -44,7 +44,12 @@ type Snapshot struct {
 	byZone map[string][]*snapNode
 
 	list      []*framework.NodeInfo
+	listSlots []int32 // the slots of list
 	listStale bool
+
+	// For preemption (preemption_snapshot.go): pods nominated to nodes, and the PDBs.
+	nominated nominations
+	pdbs      pdbSet
 }
 
 type snapNode struct {
@@ -118,6 +123,7 @@ func (s *Snapshot) AddPod(p *corev1.Pod) {
 		panic(fmt.Sprintf("scheduler: AddPod %s/%s: node %q is not in the snapshot", p.Namespace, p.Name, p.Spec.NodeName))
 	}
 	key := podKey(p)
+	s.nominated.drop(key) // binding ends a nomination
 	if old, ok := s.pods[key]; ok {
 		s.cluster.RemovePod(s.nodes[old.Pod.Spec.NodeName].info, old)
 	}
@@ -237,6 +243,10 @@ func (s *Snapshot) nodeList() []*framework.NodeInfo {
 		}
 	}
 	clear(s.list[len(s.list):cap(s.list)])
+	s.listSlots = s.listSlots[:0]
+	for _, ni := range s.list {
+		s.listSlots = append(s.listSlots, ni.Slot)
+	}
 	s.listStale = false
 	return s.list
 }

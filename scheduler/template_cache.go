@@ -104,6 +104,19 @@ func newProfileLocals(p *profile) *profileLocals {
 	return l
 }
 
+// slotInfo is what the local plugins concluded for one node, kept together for the filter and
+// score passes' sake (one cache line holds two).
+type slotInfo struct {
+	gen uint64 // the node's Gen when computed; 0: never
+	// fixed is the weighted sum of the raw scores of the inFixed plugins (local, scoring, with
+	// no NormalizeScore), and fixedOK whether every one of them was in range without error.
+	fixed    int64
+	failSt   *framework.Status // the status of fail
+	fail     int32             // index in profile.filter of the first local filter that rejects, or -1
+	rejected bool              // failSt.IsRejected()
+	fixedOK  bool
+}
+
 // templateEntry is what the local plugins concluded for one signature.
 type templateEntry struct {
 	key        templateKey
@@ -122,21 +135,15 @@ type templateEntry struct {
 	noScore      []bool              // by index in profile.score: its PreScore skipped or failed
 
 	// Per node slot.
-	gen        []uint64              // the node's Gen when computed; 0: never
+	slots      []slotInfo
 	specGen    []uint64              // its SpecGen when the object-only filters ran
 	specFail   []int32               // the first object-only filter that rejects, or -1
 	specFailSt []*framework.Status   // its status
 	specScored []uint64              // its SpecGen when the object-only scores were computed
-	fail       []int32               // index in profile.filter of the first local filter that rejects, or -1
-	failSt     []*framework.Status   // its status
 	raw        [][]int64             // by index in profile.score (nil if not local): raw score
 	scoreErr   [][]*framework.Status // by index in profile.score, allocated on a first error
-	// fixed is the weighted sum of the raw scores of the inFixed plugins (local, scoring, with
-	// no NormalizeScore), and fixedOK whether every one of them was in range without error.
-	fixed    []int64
-	fixedOK  []bool
-	inFixed  []bool // by index in profile.score
-	hasFixed bool
+	inFixed    []bool                // by index in profile.score
+	hasFixed   bool
 }
 
 func (c *templateCache) profileLocals(p *profile) *profileLocals {
@@ -170,8 +177,8 @@ func (c *templateCache) enter(p *profile, pi *framework.PodInfo, cl *framework.C
 	e := c.entries[key]
 	if e != nil && !c.disabled && e.cluster == cl && (!locals.nodeSet || e.nodeSetGen == cl.NodeSetGen) {
 		e.lastUse = c.tick
-		if n := len(cl.Slots()); len(e.gen) < n {
-			c.slots += n - len(e.gen)
+		if n := len(cl.Slots()); len(e.slots) < n {
+			c.slots += n - len(e.slots)
 			e.grow(n)
 		}
 		return e
@@ -237,20 +244,16 @@ func (c *templateCache) enter(p *profile, pi *framework.PodInfo, cl *framework.C
 
 func (c *templateCache) drop(e *templateEntry) {
 	delete(c.entries, e.key)
-	c.slots -= len(e.gen)
+	c.slots -= len(e.slots)
 }
 
 // grow makes the per-slot arrays n long; new slots are uncomputed.
 func (e *templateEntry) grow(n int) {
-	e.gen = resize(e.gen, n)
+	e.slots = resize(e.slots, n)
 	e.specGen = resize(e.specGen, n)
 	e.specFail = resize(e.specFail, n)
 	e.specFailSt = resize(e.specFailSt, n)
 	e.specScored = resize(e.specScored, n)
-	e.fail = resize(e.fail, n)
-	e.failSt = resize(e.failSt, n)
-	e.fixed = resize(e.fixed, n)
-	e.fixedOK = resize(e.fixedOK, n)
 	for i, local := range e.locals.score {
 		if local {
 			e.raw[i] = resize(e.raw[i], n)
@@ -277,7 +280,8 @@ func resize[T any](s []T, n int) []T {
 func (s *Scheduler) refresh(e *templateEntry, pi *framework.PodInfo, node *framework.NodeInfo) {
 	slot := node.Slot
 	l := e.locals
-	e.gen[slot] = node.Gen
+	si := &e.slots[slot]
+	si.gen = node.Gen
 	if e.specGen[slot] != node.SpecGen {
 		e.specGen[slot] = node.SpecGen
 		e.specFail[slot], e.specFailSt[slot] = -1, nil
@@ -304,8 +308,8 @@ func (s *Scheduler) refresh(e *templateEntry, pi *framework.PodInfo, node *frame
 			break
 		}
 	}
-	e.fail[slot], e.failSt[slot] = fail, failSt
-	e.fixedOK[slot] = false
+	si.fail, si.failSt, si.rejected = fail, failSt, failSt.IsRejected()
+	si.fixedOK = false
 	if fail >= 0 {
 		return
 	}
@@ -329,7 +333,7 @@ func (s *Scheduler) refresh(e *templateEntry, pi *framework.PodInfo, node *frame
 			e.raw[p][slot] = v
 			if !st.IsSuccess() || e.scoreErr[p] != nil {
 				if e.scoreErr[p] == nil {
-					e.scoreErr[p] = make([]*framework.Status, len(e.gen))
+					e.scoreErr[p] = make([]*framework.Status, len(e.slots))
 				}
 				e.scoreErr[p][slot] = st
 			}
@@ -339,5 +343,5 @@ func (s *Scheduler) refresh(e *templateEntry, pi *framework.PodInfo, node *frame
 			fixedOK = fixedOK && st.IsSuccess() && v >= framework.MinNodeScore && v <= framework.MaxNodeScore
 		}
 	}
-	e.fixed[slot], e.fixedOK[slot] = fixed, fixedOK
+	si.fixed, si.fixedOK = fixed, fixedOK
 }

@@ -6,7 +6,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
+	custommetrics "k8s.io/metrics/pkg/apis/custom_metrics/v1beta2"
+	externalmetrics "k8s.io/metrics/pkg/apis/external_metrics/v1beta1"
 
 	"ksim.dev/ksim/autoscaler/hpa"
 )
@@ -16,6 +17,15 @@ type hpaState struct {
 	as     *hpa.Autoscaler
 	target *Owner
 	res    *HPAResult
+	custom CustomMetrics // where its Pods, Object and External metrics come from
+
+	// Buffers a sync reuses, so that a sync allocates nothing per pod once they have grown:
+	// the input, the pods sampled, their metrics, and the window integrals of the metrics
+	// pipeline.
+	in      hpa.Input
+	pods    []*Pod
+	metrics []hpa.PodMetrics
+	windows map[[2]time.Duration]float64
 }
 
 func (s *Simulation) addHPAs() error {
@@ -39,7 +49,7 @@ func (s *Simulation) addHPAs() error {
 		if h.Spec.MinReplicas != nil {
 			minR = *h.Spec.MinReplicas
 		}
-		st := &hpaState{as: as, target: target, res: &HPAResult{
+		st := &hpaState{as: as, target: target, custom: s.customMetrics(), windows: map[[2]time.Duration]float64{}, res: &HPAResult{
 			Namespace: h.Namespace, Name: h.Name, Target: "Deployment/" + ref.Name,
 			MinReplicas: minR, MaxReplicas: h.Spec.MaxReplicas,
 		}}
@@ -71,33 +81,19 @@ func (s *Simulation) recordReady(o *Owner) {
 	}
 }
 
-// metricsServerWindowMin is the youngest a container can be and still have a usage sample:
-// metrics-server drops containers that started under 10 s before the scrape.
-const metricsServerWindowMin = 10 * time.Second
-
-// podMetric is what metrics-server serves for p at now: the rate over the last scrape
-// interval, from the last scrape at or before now (scrapes on a grid of the metric resolution
-// from time 0), or nil when it has none yet.
-func (s *Simulation) podMetric(p *Pod) *hpa.PodMetrics {
-	if p.Phase < PodRunning || p.Phase > PodReady || p.Node == nil || !p.Node.Up {
-		return nil
-	}
-	res := s.sc.Controllers.MetricResolution
-	scrape := s.now - s.now%res
-	age := scrape - p.StartedAt
-	if age < metricsServerWindowMin {
-		return nil
-	}
-	window := min(res, age)
-	return &hpa.PodMetrics{Timestamp: scrape, Window: window, Containers: []metricsv1beta1.ContainerMetrics{{
-		Name: "pod", Usage: corev1.ResourceList{corev1.ResourceCPU: *resource.NewMilliQuantity(s.podUsageMilli(p, scrape), resource.DecimalSI)}}}}
-}
-
-// hpaSync runs one sync of an HPA and applies its decision.
+// hpaSync runs one sync of an HPA and applies its decision. The HPA reads the target's scale
+// (spec.replicas; status.replicas, the pods its ReplicaSets count), the pods its selector
+// matches, their resource metrics (metrics.go) and the custom and external metrics it names.
 func (s *Simulation) hpaSync(h *hpaState) {
 	o := h.target
-	samples := make([]hpa.PodSample, 0, len(o.Pods))
-	for _, p := range o.Pods {
+	in := &h.in
+	in.Pods, h.pods = in.Pods[:0], h.pods[:0]
+	if cap(h.metrics) < len(o.Pods) {
+		h.metrics = append(h.metrics[:cap(h.metrics)], make([]hpa.PodMetrics, len(o.Pods)-cap(h.metrics))...)
+	}
+	h.metrics = h.metrics[:len(o.Pods)]
+	mr := s.newMetricsReader(h.windows)
+	for i, p := range o.Pods {
 		if p.Phase == PodTerminated {
 			continue
 		}
@@ -110,15 +106,23 @@ func (s *Simulation) hpaSync(h *hpaState) {
 			StartTime:    p.BoundAt,
 			ReadyChanged: p.ReadyAt,
 			Spec:         &p.Obj.Spec,
-			Metrics:      s.podMetric(p),
 		}
 		if !ps.Ready && p.Phase >= PodRunning {
 			ps.ReadyChanged = p.StartedAt
 		}
-		samples = append(samples, ps)
+		if p.Phase < PodBound {
+			ps.NoReadyCondition = true // an unscheduled pod has only PodScheduled
+		}
+		if mr.podMetrics(p, &h.metrics[i]) {
+			ps.Metrics = &h.metrics[i]
+		}
+		in.Pods = append(in.Pods, ps)
+		h.pods = append(h.pods, p)
 	}
 	cur := o.Replicas
-	d := h.as.Sync(s.now, &hpa.Input{Replicas: cur, StatusReplicas: cur, Pods: samples})
+	in.Replicas, in.StatusReplicas = cur, int32(o.activePods())
+	s.customValues(h, h.pods, in)
+	d := h.as.Sync(s.now, in)
 	h.res.Syncs = append(h.res.Syncs, HPASync{T: s.now, Current: d.Current, Proposal: d.Proposal,
 		Desired: d.Desired, Utilization: d.Utilization, Limited: d.Limited, Err: d.Err})
 	if d.Rescale {
@@ -143,13 +147,13 @@ func apiPhase(p *Pod) corev1.PodPhase {
 	}
 }
 
-// hasCPURequests reports whether every container requests CPU (the HPA needs it for
-// Utilization targets).
-func hasCPURequests(spec *corev1.PodSpec) bool {
-	for _, c := range spec.Containers {
-		if _, ok := c.Resources.Requests[corev1.ResourceCPU]; !ok {
-			return false
-		}
-	}
-	return len(spec.Containers) > 0
+// podMetricValue is a custom metrics API item: the value of a metric for a named object.
+func podMetricValue(name string, milli int64) custommetrics.MetricValue {
+	return custommetrics.MetricValue{DescribedObject: corev1.ObjectReference{Name: name},
+		Value: *resource.NewMilliQuantity(milli, resource.DecimalSI)}
+}
+
+// externalMetricValue is an external metrics API item.
+func externalMetricValue(name string, milli int64) externalmetrics.ExternalMetricValue {
+	return externalmetrics.ExternalMetricValue{MetricName: name, Value: *resource.NewMilliQuantity(milli, resource.DecimalSI)}
 }

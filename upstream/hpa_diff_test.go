@@ -452,7 +452,17 @@ func podObject(h *harness, c *hpaCase, p *modelPod, tt time.Duration) *corev1.Po
 		if p.memReqSidecar >= 0 {
 			side.Resources.Requests[corev1.ResourceMemory] = *resource.NewQuantity(p.memReqSidecar, resource.BinarySI)
 		}
-		pod.Spec.Containers = append(pod.Spec.Containers, side)
+		if c.sidecarAsInit {
+			always := corev1.ContainerRestartPolicyAlways
+			side.RestartPolicy = &always
+			pod.Spec.InitContainers = append(pod.Spec.InitContainers, side)
+		} else {
+			pod.Spec.Containers = append(pod.Spec.Containers, side)
+		}
+	}
+	if c.podLevelCPU > 0 {
+		pod.Spec.Resources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{
+			corev1.ResourceCPU: *resource.NewMilliQuantity(c.podLevelCPU, resource.DecimalSI)}}
 	}
 	start := p.created
 	if tt >= p.scheduled {
@@ -586,7 +596,7 @@ func (k *ksimSide) observation(s *snapshot) *replay.Observation {
 			Deleting: p.DeletionTimestamp != nil, Requests: map[corev1.ResourceName]resource.Quantity{}}
 		for _, res := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 			sum, all := int64(0), true
-			for _, c := range p.Spec.Containers {
+			for _, c := range append(append([]corev1.Container(nil), p.Spec.Containers...), p.Spec.InitContainers...) {
 				q, ok := c.Resources.Requests[res]
 				all = all && ok
 				sum += q.MilliValue()
@@ -668,10 +678,6 @@ func (k *ksimSide) finish(t *testing.T, c *hpaCase, upstream []byte) {
 	if !k.v1 {
 		return
 	}
-	r, err := replay.New(replay.Config{HPA: c.hpa.DeepCopy(), Options: c.opts, SyncPeriod: syncPeriod})
-	if err != nil || r == nil {
-		t.Fatalf("seed %d: %v", c.seed, err)
-	}
 	var out bytes.Buffer
 	if err := replay.Run(replay.Config{HPA: c.hpa.DeepCopy(), Options: c.opts, SyncPeriod: syncPeriod}, bytes.NewReader(k.lines.Bytes()), "observations.jsonl", &out); err != nil {
 		t.Fatalf("seed %d: replay.Run: %v", c.seed, err)
@@ -694,6 +700,7 @@ func (k *ksimSide) keep(t *testing.T, c *hpaCase, upstream []byte) string {
 		"case.txt": []byte(c.describe())}
 	if k.v1 {
 		files["observations.jsonl"] = k.lines.Bytes()
+		files["replay.sh"] = []byte(replayCommand(c, dir) + "\n")
 	}
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
@@ -709,8 +716,15 @@ func (k *ksimSide) report(t *testing.T, c *hpaCase, i int, up upstreamLine, got 
 	d := got.Decision
 	var how string
 	if k.v1 {
-		how = fmt.Sprintf("\nreplay it: ksim hpa replay --hpa %s %s  (flags %+v)", filepath.Join(dir, "hpa.yaml"), filepath.Join(dir, "observations.jsonl"), c.opts)
+		how = "\nreplay it: " + replayCommand(c, dir)
 	}
-	t.Fatalf("seed %d, sync %d (t=%ds): ksim disagrees with the upstream controller: %s\nksim decision: proposal %d, stabilized %d, limited %q, err %q, metrics %+v\nrerun: go test ./upstream -run 'TestHPADifferential/cases/seed=%d$' -hpa.seed=%d -hpa.cases=1\nfiles: %s%s\n%s",
-		c.seed, i, up.T, msg, d.Proposal, d.Stabilized, d.Limited, d.Err, d.Metrics, c.seed, c.seed, dir, how, c.describe())
+	t.Fatalf("seed %d, sync %d (t=%ds): ksim disagrees with the upstream controller: %s\nksim decision: proposal %d, stabilized %d, limited %q, err %q, metrics %+v\nrerun: cd upstream && go test -run TestHPADifferential -hpa.seed=%d -hpa.cases=1 -v .\nfiles: %s%s\n%s",
+		c.seed, i, up.T, msg, d.Proposal, d.Stabilized, d.Limited, d.Err, d.Metrics, c.seed, dir, how, c.describe())
+}
+
+// replayCommand is the `ksim hpa replay` command line that replays a kept case with its flags.
+func replayCommand(c *hpaCase, dir string) string {
+	return fmt.Sprintf("ksim hpa replay --hpa %s --tolerance %v --downscale-stabilization %v --cpu-initialization-period %v --initial-readiness-delay %v %s",
+		filepath.Join(dir, "hpa.yaml"), c.opts.Tolerance, c.opts.DownscaleStabilization, c.opts.CPUInitializationPeriod,
+		c.opts.InitialReadinessDelay, filepath.Join(dir, "observations.jsonl"))
 }

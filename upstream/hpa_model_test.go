@@ -46,6 +46,8 @@ type hpaCase struct {
 	graceSeconds                          [2]int  // termination: deleting → gone
 	sidecar                               bool    // two containers, app and sidecar
 	sidecarNoMemRequest                   bool    // the sidecar requests no memory
+	sidecarAsInit                         bool    // the sidecar is a restartable init container
+	podLevelCPU                           int64   // > 0: spec.resources.requests.cpu (milli), pod-level
 	extras                                bool    // metrics of pods that are gone (unlisted)
 	shuffle                               bool    // the custom metrics API answers out of pod order
 	objectGapP, externalGapP              float64 // the object/external metric unavailable at a sync
@@ -60,15 +62,15 @@ func (c *hpaCase) v1() bool {
 			return false
 		}
 	}
-	return !c.extras
+	return !c.extras && c.podLevelCPU == 0
 }
 
 // describe is the case in a few lines, for a failure report.
 func (c *hpaCase) describe() string {
 	y, _ := yaml.Marshal(c.hpa)
-	return fmt.Sprintf("seed %d: %d syncs from %d replicas; flags %+v\nload %s\npods: schedule %v s, start %v s, ready %v s, neverReady %.2f, flap %.2f, fail %.3f, gap %.2f, grace %v s, sidecar %v (no memory request %v), extras %v, shuffle %v, nanoCPU %v\nHPA:\n%s",
+	return fmt.Sprintf("seed %d: %d syncs from %d replicas; flags %+v\nload %s\npods: schedule %v s, start %v s, ready %v s, neverReady %.2f, flap %.2f, fail %.3f, gap %.2f, grace %v s, sidecar %v (no memory request %v, init %v), pod-level cpu %dm, extras %v, shuffle %v, nanoCPU %v\nHPA:\n%s",
 		c.seed, c.syncs, c.replicas, c.opts, c.load, c.scheduleDelay, c.startDelay, c.readyDelay,
-		c.neverReadyP, c.flapP, c.failP, c.gapP, c.graceSeconds, c.sidecar, c.sidecarNoMemRequest, c.extras, c.shuffle, c.nanoCPU, y)
+		c.neverReadyP, c.flapP, c.failP, c.gapP, c.graceSeconds, c.sidecar, c.sidecarNoMemRequest, c.sidecarAsInit, c.podLevelCPU, c.extras, c.shuffle, c.nanoCPU, y)
 }
 
 // loadProfile is the Deployment's demand over time (millicores): segments that hold a level
@@ -157,6 +159,7 @@ func newCase(seed uint64) *hpaCase {
 	c.hpa = h
 	c.sidecar = r.IntN(3) == 0
 	c.sidecarNoMemRequest = c.sidecar && r.IntN(8) == 0
+	c.sidecarAsInit = c.sidecar && r.IntN(2) == 0
 
 	// Metrics: one to three; a third of the cases stay with Resource metrics only (format v1).
 	resourceOnly := r.IntN(3) == 0
@@ -164,10 +167,10 @@ func newCase(seed uint64) *hpaCase {
 	for i := 0; i < n; i++ {
 		kinds := []string{"cpu-util", "cpu-util", "cpu-avg", "mem-util", "mem-avg"}
 		if !resourceOnly {
-			kinds = append(kinds, "pods", "pods", "object-value", "object-avg", "external-value", "external-avg")
-			if c.sidecar {
-				kinds = append(kinds, "container-cpu", "container-mem")
-			}
+			// A ContainerResource metric names app or sidecar, which some pods lack: a metric
+			// that fails.
+			kinds = append(kinds, "pods", "pods", "object-value", "object-avg", "external-value", "external-avg",
+				"container-cpu", "container-mem")
 		}
 		h.Spec.Metrics = append(h.Spec.Metrics, randomMetric(r, pick(r, kinds...)))
 	}
@@ -233,6 +236,9 @@ func newCase(seed uint64) *hpaCase {
 	c.gapP = pick(r, 0, 0, 0.02, 0.1)
 	c.graceSeconds = [2]int{pick(r, 1, 5), pick(r, 10, 30, 60)}
 	c.extras = r.IntN(4) == 0 && !resourceOnly
+	if !resourceOnly && r.IntN(8) == 0 {
+		c.podLevelCPU = int64(pick(r, 300, 800, 1500))
+	}
 	c.shuffle = r.IntN(3) == 0
 	c.objectGapP = pick(r, 0, 0, 0.05, 0.2)
 	c.externalGapP = pick(r, 0, 0, 0.05, 0.2)
@@ -730,7 +736,8 @@ func (cl *cluster) memBytes(p *modelPod, ts time.Duration) (app, sidecar int64) 
 
 // rps is p's value of the Pods metric requests_per_second at t, in milli-units, or ok false.
 func (cl *cluster) rps(p *modelPod, t time.Duration) (int64, bool) {
-	if t < p.running || t >= p.failed || t >= p.gone || cl.gap(p, t, 2, cl.c.gapP) {
+	// The adapter lags: a pod gone less than a scrape ago still has a value (an extra entry).
+	if t < p.running || t >= p.failed || t >= p.gone+scrapeEvery || cl.gap(p, t, 2, cl.c.gapP) {
 		return 0, false
 	}
 	if !p.serving(t) {

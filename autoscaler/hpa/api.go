@@ -4,11 +4,11 @@
 //
 // The arithmetic is upstream's, reproduced in our own words from
 // k8s.io/kubernetes@v1.37.2/pkg/controller/podautoscaler (horizontal.go, replica_calculator.go,
-// metrics/utilization.go) and pkg/apis/autoscaling/v2/defaults.go; each rule cites the upstream
-// function it reproduces. The plumbing is not: there is no clock, no client, no informer and no
-// lock. The caller (the simulator engine, or `ksim hpa replay`) drives the sync period, reads the
-// target's replicas and the pods its selector matches, and writes Decision.Desired back when
-// Decision.Rescale is set.
+// metrics/client.go, metrics/utilization.go) and pkg/apis/autoscaling/v2/defaults.go; each rule
+// cites the upstream function it reproduces. The plumbing is not: there is no clock, no client,
+// no informer and no lock. The caller (the simulator engine, `ksim hpa replay`, a test) drives
+// the sync period, reads the target's scale, the pods its selector matches and what the metrics
+// APIs serve, and writes Decision.Desired back when Decision.Rescale is set.
 //
 // One sync, in order (horizontal.go: reconcileAutoscaler):
 //
@@ -18,8 +18,17 @@
 //	        → stabilization → rate limits / min / max  (normalizeLegacy, normalizeWithBehavior)
 //	write when desired != current; remember the scale event when behavior is set
 //
-// Scope of this version: metrics of type Resource `cpu` with a Utilization or AverageValue
-// target. New rejects other metric types with an error naming them.
+// Every metric source type is supported: Resource and ContainerResource (any resource;
+// Utilization and AverageValue targets), Pods (AverageValue), Object (Value and AverageValue) and
+// External (Value and AverageValue), several per HPA, and scaling to and from zero
+// (minReplicas 0 with an Object or External metric; the HPAScaleToZero gate is on in v1.37).
+// The inputs use the metrics APIs' own types (k8s.io/metrics): ContainerMetrics for the
+// resource metrics API, MetricValue for the custom metrics API, ExternalMetricValue for the
+// external metrics API.
+//
+// Not modelled: the selector checks (InvalidSelector, AmbiguousSelector: the caller hands over
+// the pods), failures to read or write the scale (FailedGetScale, FailedUpdateScale), events
+// and messages.
 package hpa
 
 import (
@@ -28,6 +37,9 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	custommetrics "k8s.io/metrics/pkg/apis/custom_metrics/v1beta2"
+	externalmetrics "k8s.io/metrics/pkg/apis/external_metrics/v1beta1"
+	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
 )
 
 // Options are the kube-controller-manager flags that shape the HPA controller.
@@ -56,8 +68,46 @@ func DefaultOptions() Options {
 	}
 }
 
+// Input is what the controller reads at one sync: the target's scale subresource, the pods its
+// selector matches, and what the custom and external metrics APIs serve. Sync does not retain
+// or modify it.
+type Input struct {
+	// Replicas is the target's scale.spec.replicas: "current" everywhere except below.
+	Replicas int32
+	// StatusReplicas is the target's scale.status.replicas, which only the AverageValue targets
+	// of Object and External metrics read (replica_calculator.go: GetObjectPerPodMetricReplicas,
+	// GetExternalPerPodMetricReplicas).
+	StatusReplicas int32
+	// Pods are the pods the target's selector matches, in any order (all phases), plus any
+	// Unlisted entries. They carry the resource metrics API's answer (PodSample.Metrics).
+	Pods []PodSample
+	// Metrics holds, for each entry of the HPA's spec.metrics (same index, see
+	// Autoscaler.Metrics), what the custom or external metrics API serves for it. Entries of
+	// Resource and ContainerResource metrics are not read. A missing entry (the slice is
+	// shorter) is an API with nothing to serve: that metric fails.
+	Metrics []MetricValues
+}
+
+// MetricValues is one metric's answer from the custom metrics API (Pods and Object metrics) or
+// the external metrics API (External metrics).
+type MetricValues struct {
+	// Pods is the custom metrics API's list for a Pods metric: one item per pod, the pod named
+	// by DescribedObject.Name; only Value is read (the Pods path has no readiness rule). Items
+	// for pods not in Input.Pods count as upstream counts them (extra entries). An empty list
+	// fails the metric ("no metrics returned from custom metrics API").
+	Pods []custommetrics.MetricValue
+	// Object is the custom metrics API's value for an Object metric's described object; nil
+	// fails the metric.
+	Object *custommetrics.MetricValue
+	// External is the external metrics API's list for an External metric: every series that
+	// matches the metric's selector, summed. An empty list fails the metric.
+	External []externalmetrics.ExternalMetricValue
+	// Err, when set, is the metrics API's error: the metric fails with it.
+	Err error
+}
+
 // PodSample is one pod matched by the target's selector, as the controller sees it at a sync.
-// Pods may come in any order; names are used only in error messages.
+// Names are used to match Pods metric values and in error messages.
 type PodSample struct {
 	Name     string
 	Phase    corev1.PodPhase
@@ -74,22 +124,29 @@ type PodSample struct {
 	NoReadyCondition bool
 	StartTime        time.Duration // status.startTime; valid when Started
 	Started          bool
-	// CPURequestMilli is the sum of the CPU requests of the pod's containers and restartable init
-	// containers, in millicores (Quantity.MilliValue, rounded up). HasCPURequest is false when
-	// any of those containers lacks a CPU request: that fails a Utilization metric for the whole
-	// HPA, as upstream does.
-	CPURequestMilli int64
-	HasCPURequest   bool
-	// Metric is the pod's entry in the resource metrics API; nil when metrics-server serves
-	// none for the pod (it is then "missing").
-	Metric *CPUSample
+	// Spec is the pod's spec: Utilization targets read the requests of its containers, its
+	// restartable init containers (sidecars) or its pod-level resources
+	// (replica_calculator.go: calculateRequests). nil is a spec without containers. Not
+	// modified; shared specs are fine.
+	Spec *corev1.PodSpec
+	// Metrics is the pod's entry in the resource metrics API (metrics.k8s.io PodMetrics); nil
+	// when metrics-server serves none for the pod.
+	Metrics *PodMetrics
+	// Unlisted marks an entry of the resource metrics API for a pod that the pod lister does not
+	// list (one deleted a moment ago): upstream keeps such extra entries in its metrics map, so
+	// they count in averages and in the replica count; only Name and Metrics are read.
+	Unlisted bool
 }
 
-// CPUSample is a pod's entry in the resource metrics API (metrics.k8s.io PodMetrics).
-type CPUSample struct {
-	UsageMilli int64         // sum over the pod's containers, millicores
-	Timestamp  time.Duration // the sample's timestamp
-	Window     time.Duration // the window the rate was computed over
+// PodMetrics is a pod's entry in the resource metrics API (metrics.k8s.io/v1beta1 PodMetrics),
+// with its times on the simulation's clock.
+type PodMetrics struct {
+	Timestamp time.Duration // the sample's time (the end of the window)
+	Window    time.Duration // the window the usage rate was computed over
+	// Containers is the usage of each container: cpu in cores (metrics-server serves
+	// nanocores), memory as the working set in bytes. The HPA reads each value with
+	// Quantity.MilliValue, which rounds up.
+	Containers []metricsv1beta1.ContainerMetrics
 }
 
 // Condition is one of the HPA's status conditions, as the controller keeps it (messages left
@@ -103,45 +160,51 @@ type Condition struct {
 
 // Condition reasons, as upstream spells them (horizontal.go).
 const (
-	ReasonSucceededGetScale       = "SucceededGetScale"
-	ReasonSucceededRescale        = "SucceededRescale"
-	ReasonReadyForNewScale        = "ReadyForNewScale"
-	ReasonScaleDownStabilized     = "ScaleDownStabilized"
-	ReasonScaleUpStabilized       = "ScaleUpStabilized"
-	ReasonValidMetricFound        = "ValidMetricFound"
-	ReasonScalingDisabled         = "ScalingDisabled"
-	ReasonFailedGetResourceMetric = "FailedGetResourceMetric"
-	ReasonDesiredWithinRange      = "DesiredWithinRange"
-	ReasonTooFewReplicas          = "TooFewReplicas"
-	ReasonTooManyReplicas         = "TooManyReplicas"
-	ReasonScaleUpLimit            = "ScaleUpLimit"
-	ReasonScaleDownLimit          = "ScaleDownLimit"
-	ReasonScaledToZero            = "ScaledToZero"
-	ReasonNotScaledToZero         = "NotScaledToZero"
+	ReasonSucceededGetScale                = "SucceededGetScale"
+	ReasonSucceededRescale                 = "SucceededRescale"
+	ReasonReadyForNewScale                 = "ReadyForNewScale"
+	ReasonScaleDownStabilized              = "ScaleDownStabilized"
+	ReasonScaleUpStabilized                = "ScaleUpStabilized"
+	ReasonValidMetricFound                 = "ValidMetricFound"
+	ReasonScalingDisabled                  = "ScalingDisabled"
+	ReasonFailedGetResourceMetric          = "FailedGetResourceMetric"
+	ReasonFailedGetContainerResourceMetric = "FailedGetContainerResourceMetric"
+	ReasonFailedGetPodsMetric              = "FailedGetPodsMetric"
+	ReasonFailedGetObjectMetric            = "FailedGetObjectMetric"
+	ReasonFailedGetExternalMetric          = "FailedGetExternalMetric"
+	ReasonDesiredWithinRange               = "DesiredWithinRange"
+	ReasonTooFewReplicas                   = "TooFewReplicas"
+	ReasonTooManyReplicas                  = "TooManyReplicas"
+	ReasonScaleUpLimit                     = "ScaleUpLimit"
+	ReasonScaleDownLimit                   = "ScaleDownLimit"
+	ReasonScaledToZero                     = "ScaledToZero"
+	ReasonNotScaledToZero                  = "NotScaledToZero"
 )
 
 // Decision is the outcome of one sync.
 type Decision struct {
 	Time    time.Duration
-	Current int32 // the target's spec.replicas, as passed to Sync
+	Current int32 // the target's spec.replicas, Input.Replicas
 	// Proposal is the replica count the metrics ask for, before normalisation (the max over the
-	// metrics). It is -1 when no metric could be computed, and also on the paths that read no
-	// metrics (current 0 with scaling disabled, current above max or below min).
+	// metrics that succeeded). It is -1 when no proposal could be made, and also on the paths
+	// that read no metrics (current 0 with scaling disabled, current above max or below min).
 	Proposal int32
 	// Stabilized is the recommendation after the stabilization window(s), before the min/max
 	// clamp and the rate limits; -1 when normalisation did not run.
 	Stabilized int32
 	// Desired is status.desiredReplicas after the sync: the value written to the target when
-	// Rescale, else Current; when metrics failed it keeps its previous value (0 before the
-	// first successful sync), as upstream does.
+	// Rescale, else Current; when no proposal could be made it keeps its previous value (0
+	// before the first successful sync), as upstream does.
 	Desired int32
 	// Rescale is true when the controller writes Desired to the target's scale this sync.
 	Rescale bool
-	// Utilization is the current CPU utilization in percent of the requests (integer, truncated),
-	// or -1 when unknown (metric failed, AverageValue target, or no metrics read).
-	Utilization int32
-	// AverageUsageMilli is the current average CPU usage per pod (millicores), as in
-	// status.currentMetrics; -1 when unknown.
+	// Metrics has one entry per metric of the spec, in order, when metrics were read (nil on the
+	// paths that read none).
+	Metrics []MetricResult
+	// Utilization and AverageUsageMilli are the current values of the first metric that has
+	// them (Utilization: the first Utilization target that succeeded; AverageUsageMilli: its
+	// average, or the first AverageValue target's), for reports; -1 when there is none.
+	Utilization       int32
 	AverageUsageMilli int64
 	// Limited names what held Desired back: the ScalingLimited reason when that condition is True
 	// (TooFewReplicas, TooManyReplicas, ScaleUpLimit, ScaleDownLimit); otherwise the AbleToScale
@@ -158,6 +221,19 @@ type Decision struct {
 	Err string
 	// Conditions are the HPA's status conditions after the sync, in upstream's order.
 	Conditions []Condition
+}
+
+// MetricResult is one metric's part of a sync.
+type MetricResult struct {
+	// Status is the metric's entry of status.currentMetrics, as upstream writes it; the zero
+	// MetricStatus when the metric failed (upstream leaves the entry empty then).
+	Status autoscalingv2.MetricStatus
+	// Proposal is the metric's replica count; -1 when it failed.
+	Proposal int32
+	// Err is why it failed ("" when it did not); Reason is then the ScalingActive reason it
+	// would set (FailedGetResourceMetric, ...).
+	Err    string
+	Reason string
 }
 
 // Autoscaler is the controller's state for one HPA: its compiled spec and the in-memory history
@@ -240,30 +316,39 @@ func (o Options) validate() error {
 // Name returns the HPA's "namespace/name".
 func (a *Autoscaler) Name() string { return a.name }
 
+// Namespace returns the HPA's namespace ("default" when it had none).
+func (a *Autoscaler) Namespace() string { return a.spec.namespace }
+
 // MinReplicas returns spec.minReplicas, defaulted.
 func (a *Autoscaler) MinReplicas() int32 { return a.spec.minReplicas }
 
 // MaxReplicas returns spec.maxReplicas.
 func (a *Autoscaler) MaxReplicas() int32 { return a.spec.maxReplicas }
 
-// Sync runs one reconcile of the HPA at time now, with the target's spec.replicas and the pods
-// its selector matches (all phases). Syncs must come in non-decreasing time, not before the
-// HPA's creation; breaking that is a programmer error and panics.
+// Metrics returns spec.metrics after defaulting: the order of Input.Metrics and of
+// Decision.Metrics. The caller must not modify it.
+func (a *Autoscaler) Metrics() []autoscalingv2.MetricSpec { return a.spec.metricSpecs }
+
+// Sync runs one reconcile of the HPA at time now. Syncs must come in non-decreasing time, not
+// before the HPA's creation, with Input.Replicas >= 0; breaking that is a programmer error and
+// panics.
 //
-// Cost: O(len(pods) + history), no allocation besides the returned Conditions slice (and the
-// history's amortised growth).
-func (a *Autoscaler) Sync(now time.Duration, currentReplicas int32, pods []PodSample) Decision {
+// Cost: O(len(in.Pods) × metrics + history). Allocations: the returned Conditions and Metrics
+// slices and a few per metric, never per pod, except for a Pods metric whose values do not come
+// in the pods' order (one map per sync) and for pods with pod-level requests (a copy of the
+// pod's requests).
+func (a *Autoscaler) Sync(now time.Duration, in *Input) Decision {
 	if now < a.created {
 		panic(fmt.Sprintf("hpa %s: Sync at %v, before the HPA's creation at %v", a.name, now, a.created))
 	}
 	if a.synced && now < a.lastSync {
 		panic(fmt.Sprintf("hpa %s: Sync at %v, before the previous sync at %v", a.name, now, a.lastSync))
 	}
-	if currentReplicas < 0 {
-		panic(fmt.Sprintf("hpa %s: Sync with negative current replicas %d", a.name, currentReplicas))
+	if in.Replicas < 0 {
+		panic(fmt.Sprintf("hpa %s: Sync with negative current replicas %d", a.name, in.Replicas))
 	}
 	a.lastSync, a.synced = now, true
-	cur := currentReplicas
+	cur := in.Replicas
 	d := Decision{
 		Time: now, Current: cur, Proposal: -1, Stabilized: -1,
 		Utilization: -1, AverageUsageMilli: -1,
@@ -278,8 +363,8 @@ func (a *Autoscaler) Sync(now time.Duration, currentReplicas int32, pods []PodSa
 	}
 
 	minR, maxR := a.spec.minReplicas, a.spec.maxReplicas
-	// The HPAScaleToZero gate is on in v1.37; the condition only turns True after a scale to zero,
-	// which needs an Object or External metric.
+	// The HPAScaleToZero gate is on in v1.37: ScaledToZero turns True only after the controller
+	// itself scaled to zero (below), which needs an Object or External metric.
 	scaledToZero := a.conditionIsTrue(autoscalingv2.ScaledToZero)
 	canScaleFromZero := scaledToZero && a.spec.hasObjectOrExternal
 
@@ -289,7 +374,7 @@ func (a *Autoscaler) Sync(now time.Duration, currentReplicas int32, pods []PodSa
 	reason := ""
 	switch {
 	case cur == 0:
-		// shouldComputeMetricsForZeroReplicas
+		// shouldComputeMetricsForZeroReplicas: a target someone else scaled to zero stays there.
 		if !((minR != 0 && scaledToZero) || canScaleFromZero) {
 			needMetrics, rescale = false, false
 			a.setCondition(now, autoscalingv2.ScalingActive, corev1.ConditionFalse, ReasonScalingDisabled)
@@ -303,7 +388,8 @@ func (a *Autoscaler) Sync(now time.Duration, currentReplicas int32, pods []PodSa
 	}
 
 	if needMetrics {
-		c := a.computeReplicasForMetrics(now, cur, pods)
+		c := a.computeReplicasForMetrics(now, in)
+		d.Metrics = c.results
 		d.Utilization, d.AverageUsageMilli = c.utilization, c.averageMilli
 		if c.err != nil {
 			d.Err = c.err.Error()

@@ -6,8 +6,15 @@ import (
 	"testing"
 	"time"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 )
+
+// cpuUtilization is a compiled Resource cpu metric with a Utilization target.
+func cpuUtilization(target int32) metricSource {
+	return metricSource{typ: autoscalingv2.ResourceMetricSourceType, resource: corev1.ResourceCPU,
+		target: targetUtilization, targetUtilization: target}
+}
 
 // calcCase is one case of upstream's replica_calculator_test.go, as a table of pods. Requests
 // and usage are per pod (upstream's fixtures give them per container, two containers a pod, so
@@ -33,7 +40,8 @@ func runCalcCases(t *testing.T, cases []calcCase) {
 			if tc.tol != nil {
 				tol = *tc.tol
 			}
-			got, err := resourceUtilizationReplicas(testNow, tc.cur, tc.target, tol, tc.pods, &opts)
+			m := cpuUtilization(tc.target)
+			got, err := utilizationReplicas(testNow, tc.cur, &m, tol, tc.pods, &opts)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
@@ -296,13 +304,14 @@ func TestReplicaCalcComputedToleranceAlgImplementation(t *testing.T) {
 func TestGroupPods(t *testing.T) {
 	opts := testOptions()
 	now := testNow
-	ready := func(start, changed time.Duration, ok bool, m *CPUSample) PodSample {
-		return PodSample{Phase: corev1.PodSucceeded, Started: true, StartTime: start, Ready: ok, ReadyChanged: changed, Metric: m}
+	ready := func(start, changed time.Duration, ok bool, m *PodMetrics) PodSample {
+		return PodSample{Phase: corev1.PodSucceeded, Started: true, StartTime: start, Ready: ok, ReadyChanged: changed, Metrics: m}
 	}
-	noCondition := func(start time.Duration, m *CPUSample) PodSample {
-		return PodSample{Phase: corev1.PodSucceeded, Started: true, StartTime: start, NoReadyCondition: true, Metric: m}
+	noCondition := func(start time.Duration, m *PodMetrics) PodSample {
+		return PodSample{Phase: corev1.PodSucceeded, Started: true, StartTime: start, NoReadyCondition: true, Metrics: m}
 	}
-	value := &CPUSample{UsageMilli: 1} // timestamp and window unset (zero)
+	sample := func(ts, window time.Duration) *PodMetrics { return cpuMetrics(1, ts, window) }
+	value := sample(0, 0) // timestamp and window unset (zero)
 	tests := []struct {
 		name string
 		pod  PodSample
@@ -310,16 +319,16 @@ func TestGroupPods(t *testing.T) {
 		want podGroup
 	}{
 		{"count in a ready pod - memory", PodSample{Phase: corev1.PodSucceeded, NoReadyCondition: true,
-			Metric: &CPUSample{UsageMilli: 1, Timestamp: now, Window: time.Minute}}, false, podReady},
+			Metrics: sample(now, time.Minute)}, false, podReady},
 		{"unready a pod without ready condition - CPU", noCondition(now, value), true, podUnready},
 		{"count in a ready pod with fresh metrics during initialization period - CPU",
-			ready(now-time.Minute, now-30*time.Second, true, &CPUSample{UsageMilli: 1, Timestamp: now, Window: 30 * time.Second}), true, podReady},
+			ready(now-time.Minute, now-30*time.Second, true, sample(now, 30*time.Second)), true, podReady},
 		{"unready a ready pod without fresh metrics during initialization period - CPU",
-			ready(now-time.Minute, now-30*time.Second, true, &CPUSample{UsageMilli: 1, Timestamp: now, Window: 60 * time.Second}), true, podUnready},
+			ready(now-time.Minute, now-30*time.Second, true, sample(now, 60*time.Second)), true, podUnready},
 		{"unready an unready pod during initialization period - CPU",
 			ready(now-10*time.Minute, now-9*time.Minute-54*time.Second, false, value), true, podUnready},
 		{"count in a ready pod without fresh metrics after initialization period - CPU",
-			ready(now-3*time.Minute, now-3*time.Minute, true, &CPUSample{UsageMilli: 1, Timestamp: now - 2*time.Minute, Window: time.Minute}), true, podReady},
+			ready(now-3*time.Minute, now-3*time.Minute, true, sample(now-2*time.Minute, time.Minute)), true, podReady},
 		{"count in an unready pod that was ready after initialization period - CPU",
 			ready(now-10*time.Minute, now-9*time.Minute, false, value), true, podReady},
 		{"unready pod that has never been ready after initialization period - CPU",
@@ -329,17 +338,17 @@ func TestGroupPods(t *testing.T) {
 		{"several pods: niccolo", ready(now-3*time.Minute, now-3*time.Minute, true, value), true, podReady},
 		{"several pods: epicurus", noCondition(now-3*time.Minute, nil), true, podMissing},
 		{"pending pods are unreadied", PodSample{Phase: corev1.PodPending}, true, podUnready},
-		{"ignore pods with deletion timestamps", PodSample{Phase: corev1.PodPending, Deleting: true, Metric: value}, true, podIgnored},
-		{"ignore pods in a failed state", PodSample{Phase: corev1.PodFailed, Metric: value}, true, podIgnored},
+		{"ignore pods with deletion timestamps", PodSample{Phase: corev1.PodPending, Deleting: true, Metrics: value}, true, podIgnored},
+		{"ignore pods in a failed state", PodSample{Phase: corev1.PodFailed, Metrics: value}, true, podIgnored},
 		// ksim: a Ready condition with status Unknown is not "False" (hpa-spec.md §3.2).
 		{"ksim: Ready Unknown during initialization counts as ready once a window is covered",
 			PodSample{Phase: corev1.PodRunning, Started: true, StartTime: now - time.Minute, ReadyUnknown: true, ReadyChanged: now - 50*time.Second,
-				Metric: &CPUSample{UsageMilli: 1, Timestamp: now, Window: 15 * time.Second}}, true, podReady},
-		{"ksim: not started", PodSample{Phase: corev1.PodRunning, Ready: true, Metric: value}, true, podUnready},
+				Metrics: sample(now, 15*time.Second)}, true, podReady},
+		{"ksim: not started", PodSample{Phase: corev1.PodRunning, Ready: true, Metrics: value}, true, podUnready},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := groupPod(now, &tc.pod, tc.cpu, &opts); got != tc.want {
+			if got := groupPod(now, &tc.pod, tc.pod.Metrics != nil, tc.cpu, &opts); got != tc.want {
 				t.Errorf("groupPod = %v, want %v", got, tc.want)
 			}
 		})
@@ -382,7 +391,8 @@ func TestResourceAverageValueReplicas(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, avg, err := resourceAverageValueReplicas(testNow, tc.cur, tc.target, tol, tc.pods, &opts)
+			m := metricSource{typ: autoscalingv2.ResourceMetricSourceType, resource: corev1.ResourceCPU, target: targetAverageValue, targetMilli: tc.target}
+			got, avg, err := plainReplicas(testNow, tc.cur, &m, nil, tol, tc.pods, &opts)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
@@ -411,7 +421,7 @@ func TestReplicaCalcEdgeCases(t *testing.T) {
 		cur:     1,
 		pods:    named(pod(1000, 500), pod(0, 0, failed, noRequest, noMetric)),
 		target:  50,
-		wantErr: "missing request for cpu in Pod test-pod-1",
+		wantErr: "missing request for cpu in container container1 of Pod test-pod-1",
 	}, {
 		// ... but only after the check that some ready pod has a metric.
 		name:    "no ready metric is reported before a missing request",

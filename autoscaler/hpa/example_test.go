@@ -6,7 +6,9 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
 
 	"ksim.dev/ksim/autoscaler/hpa"
 )
@@ -34,6 +36,8 @@ func ExampleAutoscaler_Sync() {
 	if err != nil {
 		panic(err)
 	}
+	spec := &corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Resources: corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m")}}}}}
 	replicas := int32(2)
 	for i, usage := range []int64{450, 450, 100} { // millicores per pod, at each sync
 		now := time.Duration(i) * 15 * time.Second
@@ -42,11 +46,13 @@ func ExampleAutoscaler_Sync() {
 			pods[i] = hpa.PodSample{
 				Name: fmt.Sprintf("web-%d", i), Phase: corev1.PodRunning, Ready: true,
 				Started: true, StartTime: -time.Hour, ReadyChanged: -time.Hour,
-				CPURequestMilli: 500, HasCPURequest: true,
-				Metric: &hpa.CPUSample{UsageMilli: usage, Timestamp: now, Window: 15 * time.Second},
+				Spec: spec,
+				Metrics: &hpa.PodMetrics{Timestamp: now - 5*time.Second, Window: 15 * time.Second,
+					Containers: []metricsv1beta1.ContainerMetrics{{Name: "web", Usage: corev1.ResourceList{
+						corev1.ResourceCPU: *resource.NewMilliQuantity(usage, resource.DecimalSI)}}}},
 			}
 		}
-		d := a.Sync(now, replicas, pods)
+		d := a.Sync(now, &hpa.Input{Replicas: replicas, StatusReplicas: replicas, Pods: pods})
 		fmt.Printf("t=%v current %d, utilization %d%%, proposal %d, desired %d",
 			d.Time, d.Current, d.Utilization, d.Proposal, d.Desired)
 		if d.Limited != "" {

@@ -8,6 +8,7 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // loop is a minimal closed loop around an Autoscaler: at each sync the target has the replicas
@@ -31,11 +32,11 @@ func (l *loop) run(t *testing.T, until time.Duration) (times []time.Duration, de
 			pods[i] = PodSample{
 				Name: fmt.Sprintf("p%d", i), Phase: corev1.PodRunning, Ready: true, Started: true,
 				StartTime: -time.Hour, ReadyChanged: -time.Hour,
-				CPURequestMilli: l.requestMil, HasCPURequest: true,
-				Metric: &CPUSample{UsageMilli: l.demand(now) / int64(n), Timestamp: now, Window: 15 * time.Second},
+				Spec:    twoContainers(corev1.ResourceCPU, l.requestMil),
+				Metrics: cpuMetrics(l.demand(now)/int64(n), now, 15*time.Second),
 			}
 		}
-		d := l.a.Sync(now, l.replicas, pods)
+		d := l.a.Sync(now, input(l.replicas, pods))
 		if d.Err != "" {
 			t.Fatalf("t=%v: %s", now, d.Err)
 		}
@@ -164,8 +165,8 @@ func TestEmptyBehaviorIsNotLegacy(t *testing.T) {
 			h.Spec.Behavior = &autoscalingv2.HorizontalPodAutoscalerBehavior{}
 		}
 		a := mustNew(t, h, 0, DefaultOptions())
-		d := a.Sync(0, 1, named(PodSample{Phase: corev1.PodRunning, Ready: true, Started: true, StartTime: -time.Hour,
-			CPURequestMilli: 500, HasCPURequest: true, Metric: &CPUSample{UsageMilli: 1500, Window: 15 * time.Second}}))
+		d := a.Sync(0, input(1, named(PodSample{Phase: corev1.PodRunning, Ready: true, Started: true, StartTime: -time.Hour,
+			Spec: twoContainers(corev1.ResourceCPU, 500), Metrics: cpuMetrics(1500, 0, 15*time.Second)})))
 		if d.Proposal != 6 || d.Desired != tc.want || d.Limited != ReasonScaleUpLimit {
 			t.Errorf("%s: proposal %d desired %d limited %q, want 6 %d ScaleUpLimit", tc.name, d.Proposal, d.Desired, d.Limited, tc.want)
 		}
@@ -196,7 +197,7 @@ func TestPercentPolicyOverPeriods(t *testing.T) {
 func TestFailedMetricsKeepDesiredAndHistory(t *testing.T) {
 	a := mustNew(t, cpuHPA(1, 10, 50), 0, DefaultOptions())
 	noMetrics := named(pod(500, 0, noMetric), pod(500, 0, noMetric))
-	d := a.Sync(0, 2, noMetrics)
+	d := a.Sync(0, input(2, noMetrics))
 	if d.Desired != 0 || d.Rescale || d.Proposal != -1 || d.Utilization != -1 || d.Err == "" {
 		t.Fatalf("first sync failed: %+v; want desired 0 (a new HPA's status), no rescale, proposal -1", d)
 	}
@@ -205,10 +206,10 @@ func TestFailedMetricsKeepDesiredAndHistory(t *testing.T) {
 	}
 	recs := len(a.recs) // the initial record only
 	ok := named(pod(500, 500, cool), pod(500, 500, cool))
-	if d = a.Sync(15*time.Second, 2, ok); d.Desired != 4 || !d.Rescale || d.Utilization != 100 || d.AverageUsageMilli != 500 {
+	if d = a.Sync(15*time.Second, input(2, ok)); d.Desired != 4 || !d.Rescale || d.Utilization != 100 || d.AverageUsageMilli != 500 {
 		t.Fatalf("second sync: %+v; want 2 → 4 at 100 %%", d)
 	}
-	if d = a.Sync(30*time.Second, 4, noMetrics); d.Desired != 4 || d.Rescale {
+	if d = a.Sync(30*time.Second, input(4, noMetrics)); d.Desired != 4 || d.Rescale {
 		t.Fatalf("third sync failed: desired %d rescale %v, want 4 (kept) false", d.Desired, d.Rescale)
 	}
 	if len(a.recs) != recs+1 {
@@ -219,14 +220,14 @@ func TestFailedMetricsKeepDesiredAndHistory(t *testing.T) {
 // currentReplicas 0: scaling is disabled (desired stays 0) until someone scales the target up.
 func TestScalingDisabledAtZero(t *testing.T) {
 	a := mustNew(t, cpuHPA(1, 10, 50), 0, DefaultOptions())
-	d := a.Sync(0, 0, nil)
+	d := a.Sync(0, input(0, nil))
 	if d.Desired != 0 || d.Rescale || d.Proposal != -1 || d.Err != "" {
 		t.Fatalf("%+v, want desired 0, no rescale, no error", d)
 	}
 	if diff := diffStrings(conds("AbleToScale=True/SucceededGetScale", "ScalingActive=False/ScalingDisabled"), condStrings(d.Conditions)); diff != "" {
 		t.Errorf("conditions:%s", diff)
 	}
-	d = a.Sync(15*time.Second, 2, named(pod(500, 250, cool), pod(500, 250, cool)))
+	d = a.Sync(15*time.Second, input(2, named(pod(500, 250, cool), pod(500, 250, cool))))
 	if d.Desired != 2 || d.Conditions[1].Reason != ReasonValidMetricFound || d.Conditions[1].LastTransition != 15*time.Second {
 		t.Errorf("after a manual scale to 2: %+v", d)
 	}
@@ -236,7 +237,7 @@ func TestScalingDisabledAtZero(t *testing.T) {
 func TestMinMaxJumpStoresScaleEvent(t *testing.T) {
 	h := withBehavior(cpuHPA(2, 10, 50), nil, &autoscalingv2.HPAScalingRules{Policies: []autoscalingv2.HPAScalingPolicy{pods(1, 60)}})
 	a := mustNew(t, h, 0, DefaultOptions())
-	d := a.Sync(0, 20, nil)
+	d := a.Sync(0, input(20, nil))
 	if d.Desired != 10 || !d.Rescale || d.Proposal != -1 || d.Limited != "" {
 		t.Fatalf("%+v, want a jump 20 → 10", d)
 	}
@@ -256,10 +257,10 @@ func TestSyncPreconditionsPanic(t *testing.T) {
 		f()
 	}
 	a := mustNew(t, cpuHPA(1, 10, 50), time.Minute, DefaultOptions())
-	mustPanic("before creation", func() { a.Sync(0, 1, nil) })
-	a.Sync(2*time.Minute, 0, nil)
-	mustPanic("time going back", func() { a.Sync(time.Minute+30*time.Second, 0, nil) })
-	mustPanic("negative replicas", func() { a.Sync(3*time.Minute, -1, nil) })
+	mustPanic("before creation", func() { a.Sync(0, input(1, nil)) })
+	a.Sync(2*time.Minute, input(0, nil))
+	mustPanic("time going back", func() { a.Sync(time.Minute+30*time.Second, input(0, nil)) })
+	mustPanic("negative replicas", func() { a.Sync(3*time.Minute, input(-1, nil)) })
 }
 
 // Over a long steady run the histories stay bounded (expired slots are reused).
@@ -282,6 +283,22 @@ func TestHistoryBounded(t *testing.T) {
 	}
 }
 
+// syncPods builds n pods of a web Deployment as the engine hands them to Sync: Running and
+// Ready for an hour, a cpu request of 500m (one container) and a metric of 260m.
+func syncPods(n int) []PodSample {
+	spec := &corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Resources: corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m")}}}}}
+	pods := make([]PodSample, n)
+	for i := range pods {
+		pods[i] = PodSample{Name: fmt.Sprintf("web-%d", i), Phase: corev1.PodRunning, Ready: true, Started: true,
+			StartTime: -time.Hour, ReadyChanged: -time.Hour, Spec: spec,
+			Metrics: containerMetrics(-5*time.Second, 15*time.Second, corev1.ResourceCPU, 260)}
+	}
+	return pods
+}
+
+// BenchmarkSync is one sync of an HPA with a cpu Utilization metric over N pods, the engine's
+// hot path.
 func BenchmarkSync(b *testing.B) {
 	for _, n := range []int{10, 100, 1000} {
 		b.Run(fmt.Sprintf("pods=%d", n), func(b *testing.B) {
@@ -289,17 +306,31 @@ func BenchmarkSync(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			pods := make([]PodSample, n)
-			for i := range pods {
-				pods[i] = PodSample{Phase: corev1.PodRunning, Ready: true, Started: true, StartTime: -time.Hour,
-					CPURequestMilli: 500, HasCPURequest: true, Metric: &CPUSample{UsageMilli: 260, Window: 15 * time.Second}}
-			}
+			in := input(int32(n), syncPods(n))
 			now := time.Duration(0)
 			b.ReportAllocs()
 			for b.Loop() {
-				a.Sync(now, int32(n), pods)
+				a.Sync(now, in)
 				now += 15 * time.Second
 			}
 		})
+	}
+}
+
+// One sync of 1,000 pods allocates a few objects (the conditions, the metric statuses), never
+// one per pod.
+func TestSyncDoesNotAllocatePerPod(t *testing.T) {
+	a := mustNew(t, cpuHPA(1, 2000, 50), 0, DefaultOptions())
+	now := time.Duration(0)
+	allocs := func(n int) float64 {
+		in := input(int32(n), syncPods(n))
+		return testing.AllocsPerRun(50, func() {
+			a.Sync(now, in)
+			now += 15 * time.Second
+		})
+	}
+	small, large := allocs(10), allocs(1000)
+	if large > small || large > 8 {
+		t.Errorf("a sync allocates %v objects with 10 pods and %v with 1000; want the same few", small, large)
 	}
 }

@@ -3,10 +3,13 @@ package hpa
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // API limits (pkg/apis/autoscaling/validation/validation.go).
@@ -28,31 +31,57 @@ const (
 
 // compiledSpec is an HPA's spec after defaulting and validation, in the form Sync reads.
 type compiledSpec struct {
+	namespace                string
 	minReplicas, maxReplicas int32
+	metricSpecs              []autoscalingv2.MetricSpec // defaulted, for Autoscaler.Metrics
 	metrics                  []metricSource
 	// behavior is nil when spec.behavior is nil: the legacy normalisation path.
 	behavior   *compiledBehavior
 	tolerances tolerances
 	// hasObjectOrExternal gates scaling to and from zero (horizontal.go:
-	// hasObjectOrExternalMetrics). Always false in this version (such metrics are rejected).
+	// hasObjectOrExternalMetrics).
 	hasObjectOrExternal bool
 }
 
-// metricSource is one entry of spec.metrics. A later version adds the Pods, Object, External
-// and ContainerResource sources here, each with its own proposal step in metrics.go.
+// targetKind is what a metric's target asks for, decided the way the controller decides it
+// (by which of the target's pointers are set, or by target.type for Object metrics).
+type targetKind uint8
+
+const (
+	targetUtilization  targetKind = iota // averageUtilization, percent of requests
+	targetAverageValue                   // averageValue per pod, milli-units
+	targetValue                          // value of the whole metric, milli-units
+	targetInvalid                        // neither: the metric fails at every sync
+)
+
+// metricSource is one entry of spec.metrics, compiled.
 type metricSource struct {
-	typ      autoscalingv2.MetricSourceType
-	resource corev1.ResourceName
+	typ autoscalingv2.MetricSourceType
+	// Resource and ContainerResource.
+	resource  corev1.ResourceName
+	container string
+	// Pods, Object and External: the metric's name, and its selector (metricSelector is "" for
+	// none; selectorErr is set when it does not parse, which fails the metric at every sync as
+	// upstream's metav1.LabelSelectorAsSelector call does).
+	metricName     string
+	metricSelector string
+	selectorErr    error
+	object         autoscalingv2.CrossVersionObjectReference // Object: the described object
+
+	target            targetKind
+	targetUtilization int32 // percent
+	targetMilli       int64 // averageValue or value, Quantity.MilliValue (rounded up)
+
 	// name is how events and conditions name the metric (horizontal.go:
-	// computeStatusForResourceMetricGeneric), e.g. "cpu resource utilization (percentage of
-	// request)"; built once here rather than at every sync.
-	name string
-	// Upstream reads the target's pointers, not target.type: averageValue when set, else
-	// averageUtilization (horizontal.go: computeStatusForResourceMetricGeneric).
-	useAverageValue    bool
-	targetAverageMilli int64 // averageValue.MilliValue(), rounded up
-	targetUtilization  int32 // percent
+	// computeStatusFor*Metric), e.g. "cpu resource utilization (percentage of request)"; built
+	// once here rather than at every sync. failReason is its ScalingActive reason on failure.
+	name       string
+	failReason string
 }
+
+// cpuRules reports whether the CPU readiness rules apply (replica_calculator.go: groupPods
+// checks resource == cpu, which holds for Resource and ContainerResource cpu metrics only).
+func (m *metricSource) cpuRules() bool { return m.resource == corev1.ResourceCPU }
 
 type compiledBehavior struct {
 	up, down scalingRules
@@ -81,21 +110,20 @@ func compile(h *autoscalingv2.HorizontalPodAutoscaler, opts Options) (compiledSp
 	}
 
 	c := compiledSpec{
+		namespace:   h.Namespace,
 		minReplicas: *spec.MinReplicas,
 		maxReplicas: spec.MaxReplicas,
+		metricSpecs: spec.Metrics,
 		tolerances:  tolerances{down: opts.Tolerance, up: opts.Tolerance},
 	}
-	for _, m := range spec.Metrics {
-		ms := metricSource{typ: m.Type, resource: m.Resource.Name}
-		if t := m.Resource.Target; t.AverageValue != nil {
-			ms.useAverageValue = true
-			ms.targetAverageMilli = t.AverageValue.MilliValue()
-			ms.name = string(ms.resource) + " resource"
-		} else {
-			ms.targetUtilization = *t.AverageUtilization
-			ms.name = string(ms.resource) + " resource utilization (percentage of request)"
-		}
-		c.metrics = append(c.metrics, ms)
+	if c.namespace == "" {
+		c.namespace = metav1.NamespaceDefault
+	}
+	for i := range spec.Metrics {
+		m := compileMetric(&spec.Metrics[i])
+		c.hasObjectOrExternal = c.hasObjectOrExternal ||
+			m.typ == autoscalingv2.ObjectMetricSourceType || m.typ == autoscalingv2.ExternalMetricSourceType
+		c.metrics = append(c.metrics, m)
 	}
 
 	if b := spec.Behavior; b != nil {
@@ -116,6 +144,83 @@ func compile(h *autoscalingv2.HorizontalPodAutoscaler, opts Options) (compiledSp
 		}
 	}
 	return c, nil
+}
+
+// compileMetric compiles one validated metric, deciding its target as the controller does
+// (horizontal.go: computeStatusForResourceMetricGeneric reads the target's pointers;
+// computeStatusForObjectMetric reads target.type; computeStatusForExternalMetric tries
+// averageValue first).
+func compileMetric(m *autoscalingv2.MetricSpec) metricSource {
+	ms := metricSource{typ: m.Type, target: targetInvalid}
+	resourceTarget := func(t *autoscalingv2.MetricTarget) {
+		switch {
+		case t.AverageValue != nil:
+			ms.target, ms.targetMilli = targetAverageValue, t.AverageValue.MilliValue()
+		case t.AverageUtilization != nil:
+			ms.target, ms.targetUtilization = targetUtilization, *t.AverageUtilization
+		}
+	}
+	selector := func(id *autoscalingv2.MetricIdentifier) {
+		ms.metricName = id.Name
+		if id.Selector == nil {
+			return
+		}
+		sel, err := metav1.LabelSelectorAsSelector(id.Selector)
+		if err != nil {
+			ms.selectorErr = err
+			return
+		}
+		ms.metricSelector = sel.String()
+	}
+	switch m.Type {
+	case autoscalingv2.ResourceMetricSourceType:
+		ms.resource = m.Resource.Name
+		resourceTarget(&m.Resource.Target)
+		ms.failReason = ReasonFailedGetResourceMetric
+		ms.name = string(ms.resource) + " resource"
+		if ms.target == targetUtilization {
+			ms.name = string(ms.resource) + " resource utilization (percentage of request)"
+		}
+	case autoscalingv2.ContainerResourceMetricSourceType:
+		ms.resource, ms.container = m.ContainerResource.Name, m.ContainerResource.Container
+		resourceTarget(&m.ContainerResource.Target)
+		ms.failReason = ReasonFailedGetContainerResourceMetric
+		ms.name = string(ms.resource) + " resource"
+		if ms.target == targetUtilization {
+			ms.name = string(ms.resource) + " container resource utilization (percentage of request)"
+		}
+	case autoscalingv2.PodsMetricSourceType:
+		selector(&m.Pods.Metric)
+		ms.target, ms.targetMilli = targetAverageValue, m.Pods.Target.AverageValue.MilliValue()
+		ms.failReason = ReasonFailedGetPodsMetric
+		ms.name = "pods metric " + ms.metricName
+	case autoscalingv2.ObjectMetricSourceType:
+		selector(&m.Object.Metric)
+		ms.object = m.Object.DescribedObject
+		t := &m.Object.Target
+		switch {
+		case t.Type == autoscalingv2.ValueMetricType && t.Value != nil:
+			ms.target, ms.targetMilli = targetValue, t.Value.MilliValue()
+			ms.name = fmt.Sprintf("%s metric %s", ms.object.Kind, ms.metricName)
+		case t.Type == autoscalingv2.AverageValueMetricType && t.AverageValue != nil:
+			ms.target, ms.targetMilli = targetAverageValue, t.AverageValue.MilliValue()
+			// Upstream names it so, "external" included.
+			ms.name = fmt.Sprintf("external metric %s(%+v)", ms.metricName, m.Object.Metric.Selector)
+		}
+		ms.failReason = ReasonFailedGetObjectMetric
+	case autoscalingv2.ExternalMetricSourceType:
+		selector(&m.External.Metric)
+		t := &m.External.Target
+		switch {
+		case t.AverageValue != nil:
+			ms.target, ms.targetMilli = targetAverageValue, t.AverageValue.MilliValue()
+		case t.Value != nil:
+			ms.target, ms.targetMilli = targetValue, t.Value.MilliValue()
+		}
+		ms.failReason = ReasonFailedGetExternalMetric
+		ms.name = fmt.Sprintf("external metric %s(%+v)", ms.metricName, m.External.Metric.Selector)
+	}
+	return ms
 }
 
 // compileRules compiles defaulted rules. A nil window (scale down, before the controller fills
@@ -214,20 +319,15 @@ func copySetRules(from, to *autoscalingv2.HPAScalingRules) *autoscalingv2.HPASca
 }
 
 // validateSpec checks a defaulted spec as the API server does
-// (pkg/apis/autoscaling/validation/validation.go: validateHorizontalPodAutoscalerSpec), plus
-// what this version of ksim supports. All problems are reported, one per line.
+// (pkg/apis/autoscaling/validation/validation.go: validateHorizontalPodAutoscalerSpec). All
+// problems are reported, one per line.
 func validateSpec(spec *autoscalingv2.HorizontalPodAutoscalerSpec) error {
 	var errs []error
 	bad := func(path, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
 	}
 
-	if spec.ScaleTargetRef.Kind == "" {
-		bad("spec.scaleTargetRef.kind", "required")
-	}
-	if spec.ScaleTargetRef.Name == "" {
-		bad("spec.scaleTargetRef.name", "required")
-	}
+	validateObjectRef(&spec.ScaleTargetRef, "spec.scaleTargetRef", bad)
 	// minReplicas may be 0 (the HPAScaleToZero gate is on in v1.37), but only with an Object or
 	// External metric (validateMetrics).
 	if *spec.MinReplicas < 0 {
@@ -240,28 +340,11 @@ func validateSpec(spec *autoscalingv2.HorizontalPodAutoscalerSpec) error {
 	}
 
 	hasObjectOrExternal := false
-	for i, m := range spec.Metrics {
-		path := fmt.Sprintf("spec.metrics[%d]", i)
-		switch m.Type {
-		case autoscalingv2.ResourceMetricSourceType:
-			if m.Resource == nil {
-				bad(path+".resource", "required: must populate information for the given metric source")
-				continue
-			}
-			if m.Pods != nil || m.Object != nil || m.External != nil || m.ContainerResource != nil {
-				bad(path, "must populate the given metric source (resource) only")
-			}
-			validateResourceSource(m.Resource, path+".resource", bad)
-		case autoscalingv2.ObjectMetricSourceType, autoscalingv2.ExternalMetricSourceType,
-			autoscalingv2.PodsMetricSourceType, autoscalingv2.ContainerResourceMetricSourceType:
-			hasObjectOrExternal = hasObjectOrExternal ||
-				m.Type == autoscalingv2.ObjectMetricSourceType || m.Type == autoscalingv2.ExternalMetricSourceType
-			bad(path+".type", "%q is not supported by this version of ksim (supported: Resource cpu)", m.Type)
-		case "":
-			bad(path+".type", "required: must specify a metric source type")
-		default:
-			bad(path+".type", "unsupported value %q: supported values: \"ContainerResource\", \"External\", \"Object\", \"Pods\", \"Resource\"", m.Type)
-		}
+	for i := range spec.Metrics {
+		m := &spec.Metrics[i]
+		validateMetricSpec(m, fmt.Sprintf("spec.metrics[%d]", i), bad)
+		hasObjectOrExternal = hasObjectOrExternal ||
+			m.Type == autoscalingv2.ObjectMetricSourceType || m.Type == autoscalingv2.ExternalMetricSourceType
 	}
 	if *spec.MinReplicas == 0 && !hasObjectOrExternal {
 		bad("spec.metrics", "forbidden: must specify at least one Object or External metric to support scaling to zero replicas")
@@ -274,38 +357,174 @@ func validateSpec(spec *autoscalingv2.HorizontalPodAutoscalerSpec) error {
 	return errors.Join(errs...)
 }
 
-func validateResourceSource(src *autoscalingv2.ResourceMetricSource, path string, bad func(string, string, ...any)) {
-	if src.Name == "" {
-		bad(path+".name", "required: must specify a resource name")
-	} else if src.Name != corev1.ResourceCPU {
-		bad(path+".name", "resource %q is not supported by this version of ksim (supported: cpu)", src.Name)
+type badFunc = func(path, format string, args ...any)
+
+// validateMetricSpec is validation.go: validateMetricSpec and the per-source checks.
+func validateMetricSpec(m *autoscalingv2.MetricSpec, path string, bad badFunc) {
+	present := 0
+	for _, set := range []bool{m.Resource != nil, m.ContainerResource != nil, m.Pods != nil, m.Object != nil, m.External != nil} {
+		if set {
+			present++
+		}
 	}
-	t := src.Target
-	switch t.Type {
-	case autoscalingv2.UtilizationMetricType, autoscalingv2.ValueMetricType, autoscalingv2.AverageValueMetricType:
+	required := func(field string) {
+		bad(path+"."+field, "required: must populate information for the given metric source")
+	}
+	switch m.Type {
+	case autoscalingv2.ResourceMetricSourceType:
+		if m.Resource == nil {
+			required("resource")
+			return
+		}
+		if m.Resource.Name == "" {
+			bad(path+".resource.name", "required: must specify a resource name")
+		}
+		validateResourceTarget(&m.Resource.Target, path+".resource.target", bad)
+	case autoscalingv2.ContainerResourceMetricSourceType:
+		src := m.ContainerResource
+		if src == nil {
+			required("containerResource")
+			return
+		}
+		p := path + ".containerResource"
+		if src.Name == "" {
+			bad(p+".name", "required: must specify a resource name")
+		} else if !isContainerResourceName(src.Name) {
+			bad(p+".name", "%q: must be a standard resource for containers (cpu, memory, ephemeral-storage, hugepages-*) or an extended resource (domain/name)", src.Name)
+		}
+		if src.Container == "" {
+			bad(p+".container", "required: must specify a container")
+		} else if msgs := validation.IsDNS1123Label(src.Container); len(msgs) > 0 {
+			bad(p+".container", "%q: %s", src.Container, strings.Join(msgs, "; "))
+		}
+		validateResourceTarget(&src.Target, p+".target", bad)
+	case autoscalingv2.PodsMetricSourceType:
+		if m.Pods == nil {
+			required("pods")
+			return
+		}
+		p := path + ".pods"
+		validateMetricIdentifier(&m.Pods.Metric, p+".metric", bad)
+		validateMetricTarget(&m.Pods.Target, p+".target", bad)
+		if m.Pods.Target.AverageValue == nil {
+			bad(p+".target.averageValue", "required: must specify a positive target averageValue")
+		}
+	case autoscalingv2.ObjectMetricSourceType:
+		if m.Object == nil {
+			required("object")
+			return
+		}
+		p := path + ".object"
+		validateObjectRef(&m.Object.DescribedObject, p+".describedObject", bad)
+		validateMetricIdentifier(&m.Object.Metric, p+".metric", bad)
+		validateMetricTarget(&m.Object.Target, p+".target", bad)
+		if m.Object.Target.Value == nil && m.Object.Target.AverageValue == nil {
+			bad(p+".target.averageValue", "required: must set either a target value or averageValue")
+		}
+	case autoscalingv2.ExternalMetricSourceType:
+		if m.External == nil {
+			required("external")
+			return
+		}
+		p := path + ".external"
+		validateMetricIdentifier(&m.External.Metric, p+".metric", bad)
+		t := &m.External.Target
+		validateMetricTarget(t, p+".target", bad)
+		if t.Value == nil && t.AverageValue == nil {
+			bad(p+".target.averageValue", "required: must set either a target value for metric or a per-pod target")
+		}
+		if t.Value != nil && t.AverageValue != nil {
+			bad(p+".target.value", "forbidden: may not set both a target value for metric and a per-pod target")
+		}
 	case "":
-		bad(path+".target.type", "required: must specify a metric target type")
+		bad(path+".type", "required: must specify a metric source type")
+		return
 	default:
-		bad(path+".target.type", "invalid value %q: must be either Utilization, Value, or AverageValue", t.Type)
+		bad(path+".type", "unsupported value %q: supported values: \"ContainerResource\", \"External\", \"Object\", \"Pods\", \"Resource\"", m.Type)
+		return
 	}
-	if t.Value != nil && t.Value.Sign() != 1 {
-		bad(path+".target.value", "must be positive, got %s", t.Value)
-	}
-	if t.AverageValue != nil && t.AverageValue.Sign() != 1 {
-		bad(path+".target.averageValue", "must be positive, got %s", t.AverageValue)
-	}
-	if t.AverageUtilization != nil && *t.AverageUtilization < 1 {
-		bad(path+".target.averageUtilization", "must be greater than 0, got %d", *t.AverageUtilization)
-	}
-	if t.AverageUtilization == nil && t.AverageValue == nil {
-		bad(path+".target.averageUtilization", "required: must set either a target raw value or a target utilization")
-	}
-	if t.AverageUtilization != nil && t.AverageValue != nil {
-		bad(path+".target.averageValue", "forbidden: may not set both a target raw value and a target utilization")
+	if present != 1 {
+		bad(path, "forbidden: must populate the given metric source (%s) only", m.Type)
 	}
 }
 
-func validateRules(r *autoscalingv2.HPAScalingRules, path string, bad func(string, string, ...any)) {
+// validateResourceTarget is validateMetricTarget plus the Resource and ContainerResource rule:
+// exactly one of averageUtilization and averageValue.
+func validateResourceTarget(t *autoscalingv2.MetricTarget, path string, bad badFunc) {
+	validateMetricTarget(t, path, bad)
+	if t.AverageUtilization == nil && t.AverageValue == nil {
+		bad(path+".averageUtilization", "required: must set either a target raw value or a target utilization")
+	}
+	if t.AverageUtilization != nil && t.AverageValue != nil {
+		bad(path+".averageValue", "forbidden: may not set both a target raw value and a target utilization")
+	}
+}
+
+func validateMetricTarget(t *autoscalingv2.MetricTarget, path string, bad badFunc) {
+	switch t.Type {
+	case autoscalingv2.UtilizationMetricType, autoscalingv2.ValueMetricType, autoscalingv2.AverageValueMetricType:
+	case "":
+		bad(path+".type", "required: must specify a metric target type")
+	default:
+		bad(path+".type", "invalid value %q: must be either Utilization, Value, or AverageValue", t.Type)
+	}
+	if t.Value != nil && t.Value.Sign() != 1 {
+		bad(path+".value", "must be positive, got %s", t.Value)
+	}
+	if t.AverageValue != nil && t.AverageValue.Sign() != 1 {
+		bad(path+".averageValue", "must be positive, got %s", t.AverageValue)
+	}
+	if t.AverageUtilization != nil && *t.AverageUtilization < 1 {
+		bad(path+".averageUtilization", "must be greater than 0, got %d", *t.AverageUtilization)
+	}
+}
+
+func validateMetricIdentifier(id *autoscalingv2.MetricIdentifier, path string, bad badFunc) {
+	if id.Name == "" {
+		bad(path+".name", "required: must specify a metric name")
+	} else if msg := pathSegmentProblem(id.Name); msg != "" {
+		bad(path+".name", "%q: %s", id.Name, msg)
+	}
+}
+
+func validateObjectRef(ref *autoscalingv2.CrossVersionObjectReference, path string, bad badFunc) {
+	if ref.Kind == "" {
+		bad(path+".kind", "required")
+	} else if msg := pathSegmentProblem(ref.Kind); msg != "" {
+		bad(path+".kind", "%q: %s", ref.Kind, msg)
+	}
+	if ref.Name == "" {
+		bad(path+".name", "required")
+	} else if msg := pathSegmentProblem(ref.Name); msg != "" {
+		bad(path+".name", "%q: %s", ref.Name, msg)
+	}
+}
+
+// pathSegmentProblem is apimachinery's IsPathSegmentName: a name that can be one segment of a
+// URL path.
+func pathSegmentProblem(name string) string {
+	switch {
+	case name == "." || name == "..":
+		return `may not be '.' or '..'`
+	case strings.ContainsAny(name, "/%"):
+		return `may not contain '/' or '%'`
+	}
+	return ""
+}
+
+// isContainerResourceName is core validation's ValidateContainerResourceName, simplified: the
+// standard container resources, hugepages, and extended resources (a domain-qualified name).
+func isContainerResourceName(name corev1.ResourceName) bool {
+	switch name {
+	case corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage:
+		return true
+	}
+	s := string(name)
+	return strings.HasPrefix(s, corev1.ResourceHugePagesPrefix) ||
+		(strings.Contains(s, "/") && !strings.HasPrefix(s, "kubernetes.io/") && !strings.HasPrefix(s, "requests."))
+}
+
+func validateRules(r *autoscalingv2.HPAScalingRules, path string, bad badFunc) {
 	if w := r.StabilizationWindowSeconds; w != nil && (*w < 0 || *w > maxStabilizationWindowSeconds) {
 		bad(path+".stabilizationWindowSeconds", "must be between 0 and %d, got %d", maxStabilizationWindowSeconds, *w)
 	}

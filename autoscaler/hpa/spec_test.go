@@ -213,7 +213,7 @@ func TestNewDefaultsAndCompiles(t *testing.T) {
 	h.Spec.Metrics = []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
 		Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: &av}}}}
 	d := mustNew(t, h, 0, DefaultOptions())
-	if m := d.spec.metrics[0]; !m.useAverageValue || m.targetAverageMilli != 1 {
+	if m := d.spec.metrics[0]; m.target != targetAverageValue || m.targetMilli != 1 {
 		t.Errorf("AverageValue compiled to %+v, want 1m", m)
 	}
 }
@@ -236,13 +236,49 @@ func TestNewRejectsInvalidHPA(t *testing.T) {
 			want: "spec.metrics: forbidden: must specify at least one Object or External metric"},
 		{name: "no target", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) { h.Spec.ScaleTargetRef.Name = "" },
 			want: "spec.scaleTargetRef.name: required"},
-		{name: "memory not supported yet", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
-			h.Spec.Metrics[0].Resource.Name = corev1.ResourceMemory
-		},
-			want: `spec.metrics[0].resource.name: resource "memory" is not supported`},
-		{name: "pods metric not supported yet", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
+		{name: "pods metric without its source", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
 			h.Spec.Metrics = append(h.Spec.Metrics, autoscalingv2.MetricSpec{Type: autoscalingv2.PodsMetricSourceType})
-		}, want: `spec.metrics[1].type: "Pods" is not supported`},
+		}, want: `spec.metrics[1].pods: required: must populate information for the given metric source`},
+		{name: "two sources in one metric", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
+			h.Spec.Metrics[0].Pods = podsMetric("qps", "10").Pods
+		}, want: `spec.metrics[0]: forbidden: must populate the given metric source (Resource) only`},
+		{name: "pods metric without averageValue", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
+			m := podsMetric("qps", "10")
+			m.Pods.Target = autoscalingv2.MetricTarget{Type: autoscalingv2.ValueMetricType, Value: m.Pods.Target.AverageValue}
+			h.Spec.Metrics = []autoscalingv2.MetricSpec{m}
+		}, want: `spec.metrics[0].pods.target.averageValue: required: must specify a positive target averageValue`},
+		{name: "metric name with a slash", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
+			h.Spec.Metrics = []autoscalingv2.MetricSpec{podsMetric("a/b", "10")}
+		}, want: `spec.metrics[0].pods.metric.name: "a/b": may not contain '/' or '%'`},
+		{name: "object metric without described object", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
+			m := objectMetric("hits", autoscalingv2.ValueMetricType, "10")
+			m.Object.DescribedObject.Name = ""
+			h.Spec.Metrics = []autoscalingv2.MetricSpec{m}
+		}, want: `spec.metrics[0].object.describedObject.name: required`},
+		{name: "object metric without a target value", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
+			m := objectMetric("hits", autoscalingv2.ValueMetricType, "10")
+			m.Object.Target.Value = nil
+			h.Spec.Metrics = []autoscalingv2.MetricSpec{m}
+		}, want: `spec.metrics[0].object.target.averageValue: required: must set either a target value or averageValue`},
+		{name: "external metric with both targets", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
+			m := externalMetric("queue", autoscalingv2.ValueMetricType, "10")
+			q := resource.MustParse("1")
+			m.External.Target.AverageValue = &q
+			h.Spec.Metrics = []autoscalingv2.MetricSpec{m}
+		}, want: `spec.metrics[0].external.target.value: forbidden: may not set both`},
+		{name: "negative external target", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
+			h.Spec.Metrics = []autoscalingv2.MetricSpec{externalMetric("queue", autoscalingv2.ValueMetricType, "-1")}
+		}, want: `spec.metrics[0].external.target.value: must be positive, got -1`},
+		{name: "container resource with a bad container name", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
+			h.Spec.Metrics = []autoscalingv2.MetricSpec{containerResourceMetric("Web_1", corev1.ResourceCPU, 50)}
+		}, want: `spec.metrics[0].containerResource.container: "Web_1"`},
+		{name: "container resource that is not a container resource", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
+			h.Spec.Metrics = []autoscalingv2.MetricSpec{containerResourceMetric("web", "pods", 50)}
+		}, want: `spec.metrics[0].containerResource.name: "pods": must be a standard resource for containers`},
+		{name: "min 0 with a pods metric only", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
+			h.Spec.MinReplicas = i32(0)
+			h.Spec.Metrics = []autoscalingv2.MetricSpec{podsMetric("qps", "10")}
+		}, want: "spec.metrics: forbidden: must specify at least one Object or External metric"},
 		{name: "invalid source type", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) { h.Spec.Metrics[0].Type = "CheddarCheese" },
 			want: `spec.metrics[0].type: unsupported value "CheddarCheese"`},
 		{name: "both targets", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {

@@ -28,11 +28,25 @@ type syncCase struct {
 	// spec replicas); it shows when metrics fail.
 	statusDesired int32
 
+	// values are the custom and external metrics' answers (by metric index); status is the
+	// target's status.replicas when it differs from cur (upstream's statusReplicas).
+	values []MetricValues
+	status int32
+	// conds are the HPA's conditions before the sync (upstream's initialConditions).
+	conds []Condition
+
 	wantDesired int32
 	wantRescale bool
 	wantConds   []string // nil: not checked
 	wantReason  string   // "": not checked
 	wantErr     string   // substring; "": no error
+}
+
+func (tc *syncCase) statusReplicas() int32 {
+	if tc.status != 0 {
+		return tc.status
+	}
+	return tc.cur
 }
 
 func runSyncCases(t *testing.T, cases []syncCase) {
@@ -48,7 +62,8 @@ func runSyncCases(t *testing.T, cases []syncCase) {
 				a.spec.minReplicas = 0
 			}
 			a.statusDesired = tc.statusDesired
-			d := a.Sync(testNow, tc.cur, tc.pods)
+			a.conds = append([]Condition(nil), tc.conds...)
+			d := a.Sync(testNow, &Input{Replicas: tc.cur, StatusReplicas: tc.statusReplicas(), Pods: tc.pods, Metrics: tc.values})
 			if d.Desired != tc.wantDesired || d.Rescale != tc.wantRescale {
 				t.Errorf("desired %d rescale %v, want %d %v (proposal %d, stabilized %d, err %q)",
 					d.Desired, d.Rescale, tc.wantDesired, tc.wantRescale, d.Proposal, d.Stabilized, d.Err)
@@ -241,41 +256,40 @@ func TestComputedToleranceAlgImplementation(t *testing.T) {
 	})
 }
 
-// Ports of TestScaleUpOneMetricEmpty, TestNoScaleDownOneMetricInvalid and
-// TestNoScaleDownOneMetricEmpty, at the combination step: ksim cannot yet run a second metric
-// type, so the second metric's failure is given.
+// The combination step alone: the largest valid proposal wins and the first metric reaching
+// it names the reason; failures block a scale down, never a scale up. ksim cases (upstream's
+// TestScaleUpOneMetricEmpty and friends are ported with real metrics in multimetric_test.go).
 func TestCombineProposals(t *testing.T) {
-	cpu := func(n int32) metricProposal {
-		return metricProposal{replicas: n, name: "cpu resource utilization (percentage of request)"}
-	}
+	ok := func(n int32) metricProposal { return metricProposal{replicas: n} }
 	fail := func(reason string) metricProposal {
-		return metricFailed(reason, errors.New("something went wrong"))
+		return metricProposal{replicas: -1, err: errors.New("something went wrong"), failReason: reason}
 	}
+	names := []metricSource{{name: "m0"}, {name: "m1"}, {name: "m2"}}
 	tests := []struct {
 		name       string
 		cur        int32
 		props      []metricProposal
 		want       int32
+		wantMetric string
 		wantReason string // ScalingActive reason on failure
 		wantErr    string
 	}{
-		// cpu: 300, 400, 500 of 1000 at target 30 → 40 % → ceil(1.33·3) = 4.
-		{name: "TestScaleUpOneMetricEmpty", cur: 3, props: []metricProposal{cpu(4), fail("FailedGetExternalMetric")},
-			want: 4, wantErr: "invalid metrics (1 invalid out of 2), first error is: something went wrong"},
-		// cpu: 100, 300, 500, 250, 250 at target 50 → 3 < 5: the failed metric blocks the scale down.
-		{name: "TestNoScaleDownOneMetricInvalid", cur: 5, props: []metricProposal{cpu(3), fail("InvalidMetricSourceType")},
-			want: -1, wantReason: "InvalidMetricSourceType", wantErr: "invalid metrics (1 invalid out of 2)"},
-		{name: "TestNoScaleDownOneMetricEmpty", cur: 5, props: []metricProposal{cpu(3), fail("FailedGetExternalMetric")},
+		{name: "the largest proposal wins", cur: 5, props: []metricProposal{ok(3), ok(7), ok(6)}, want: 7, wantMetric: "m1"},
+		{name: "the first metric reaching the max names it", cur: 5, props: []metricProposal{ok(7), ok(7)}, want: 7, wantMetric: "m0"},
+		{name: "a failure does not block a scale up", cur: 3, props: []metricProposal{fail("B"), ok(4)}, want: 4, wantMetric: "m1",
+			wantErr: "invalid metrics (1 invalid out of 2), first error is: something went wrong"},
+		{name: "a failure blocks a scale down", cur: 5, props: []metricProposal{ok(3), fail("FailedGetExternalMetric")},
 			want: -1, wantReason: "FailedGetExternalMetric", wantErr: "invalid metrics (1 invalid out of 2)"},
-		{name: "ksim: the largest proposal wins", cur: 5, props: []metricProposal{cpu(3), cpu(7), cpu(6)}, want: 7},
-		{name: "ksim: all failed", cur: 5, props: []metricProposal{fail("A"), fail("B")},
+		{name: "a failure does not block holding", cur: 5, props: []metricProposal{ok(5), fail("X")}, want: 5, wantMetric: "m0",
+			wantErr: "invalid metrics (1 invalid out of 2)"},
+		{name: "all failed: the first failure", cur: 5, props: []metricProposal{fail("A"), fail("B")},
 			want: -1, wantReason: "A", wantErr: "invalid metrics (2 invalid out of 2)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := combineProposals(tc.cur, tc.props)
-			if c.replicas != tc.want || c.failReason != tc.wantReason {
-				t.Errorf("got (%d, %q), want (%d, %q)", c.replicas, c.failReason, tc.want, tc.wantReason)
+			c := combineProposals(tc.cur, tc.props, names)
+			if c.replicas != tc.want || c.failReason != tc.wantReason || c.metricName != tc.wantMetric {
+				t.Errorf("got (%d, %q, %q), want (%d, %q, %q)", c.replicas, c.metricName, c.failReason, tc.want, tc.wantMetric, tc.wantReason)
 			}
 			gotErr := ""
 			if c.err != nil {

@@ -13,11 +13,12 @@ const examples = "../../autoscaler/hpa/replay/testdata/examples"
 // TestHPAReplayExamples runs `ksim hpa replay` on the worked examples: exit 0 and, byte for
 // byte, the output of the upstream controller (expected.jsonl), from a file and from stdin.
 func TestHPAReplayExamples(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join(examples, "*"))
-	if err != nil || len(dirs) == 0 {
+	hpas, err := filepath.Glob(filepath.Join(examples, "*", "hpa.yaml"))
+	if err != nil || len(hpas) == 0 {
 		t.Fatalf("no examples: %v", err)
 	}
-	for _, dir := range dirs {
+	for _, hpa := range hpas {
+		dir := filepath.Dir(hpa)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			want, err := os.ReadFile(filepath.Join(dir, "expected.jsonl"))
 			if err != nil {

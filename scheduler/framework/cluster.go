@@ -40,8 +40,12 @@ type Cluster struct {
 	// NodeSetGen changes whenever a node is added, removed or updated (not when pods come or
 	// go).
 	NodeSetGen uint64
+	// SelectorGen changes whenever a Service or controller is added, removed or replaced, or
+	// a namespace's labels change: what DefaultSelector and namespaceSelectors see.
+	SelectorGen uint64
 
 	slots    []*NodeInfo // by slot; nil where free
+	gens     []uint64    // by slot: the node's Gen, for scans that should not touch NodeInfos
 	free     []int32
 	numNodes int
 	capSlots int // the length of every per-slot array
@@ -104,6 +108,11 @@ func (c *Cluster) NumNodes() int { return c.numNodes }
 // must not be modified and is valid until the next change.
 func (c *Cluster) Slots() []*NodeInfo { return c.slots[:c.capSlots] }
 
+// Gens returns each slot's node's Gen (NodeInfo.Gen; 0 for a free slot), to check a node for
+// changes without touching its NodeInfo. The slice must not be modified and is valid until the
+// next change of nodes.
+func (c *Cluster) Gens() []uint64 { return c.gens }
+
 // AddNode adds a node and returns its NodeInfo. The name must be new.
 func (c *Cluster) AddNode(n *corev1.Node) *NodeInfo {
 	var slot int32
@@ -120,6 +129,7 @@ func (c *Cluster) AddNode(n *corev1.Node) *NodeInfo {
 	ni := NewNodeInfo(n)
 	ni.Slot = slot
 	c.slots[slot] = ni
+	c.gens[slot] = ni.Gen
 	c.numNodes++
 	c.addImages(ni)
 	for _, t := range c.topologies {
@@ -133,6 +143,7 @@ func (c *Cluster) UpdateNode(ni *NodeInfo, n *corev1.Node) {
 	c.NodeSetGen = nextGen()
 	c.removeImages(ni)
 	ni.SetNode(n)
+	c.gens[ni.Slot] = ni.Gen
 	c.addImages(ni)
 	for _, t := range c.topologies {
 		t.set(ni.Slot, n.Labels)
@@ -150,6 +161,7 @@ func (c *Cluster) RemoveNode(ni *NodeInfo) {
 		t.Domain[ni.Slot] = 0
 	}
 	c.slots[ni.Slot] = nil
+	c.gens[ni.Slot] = 0
 	c.free = append(c.free, ni.Slot)
 	c.numNodes--
 	ni.Slot = -1
@@ -158,6 +170,7 @@ func (c *Cluster) RemoveNode(ni *NodeInfo) {
 // grow makes every per-slot array n long.
 func (c *Cluster) grow(n int) {
 	c.slots = append(make([]*NodeInfo, 0, n), c.slots...)
+	c.gens = resize(c.gens, n)
 	for _, t := range c.topologies {
 		t.Domain = resize(t.Domain, n)
 	}
@@ -181,6 +194,7 @@ func resize[T any](s []T, n int) []T {
 // groups of its affinity terms.
 func (c *Cluster) AddPod(ni *NodeInfo, pi *PodInfo) {
 	ni.AddPod(pi)
+	c.gens[ni.Slot] = ni.Gen
 	c.countPod(ni.Slot, pi, 1)
 	if pi.Affinity != nil {
 		pi.groups = pi.groups[:0]
@@ -195,6 +209,7 @@ func (c *Cluster) RemovePod(ni *NodeInfo, pi *PodInfo) {
 		g.PerNode[ni.Slot]--
 		g.Total--
 		if g.Total == 0 {
+			g.dead = true
 			delete(c.groups, g.key)
 			last := len(c.groupList) - 1
 			c.groupList[g.index] = c.groupList[last]
@@ -205,6 +220,7 @@ func (c *Cluster) RemovePod(ni *NodeInfo, pi *PodInfo) {
 	}
 	pi.groups = pi.groups[:0]
 	ni.RemovePod(pi)
+	c.gens[ni.Slot] = ni.Gen
 }
 
 func (c *Cluster) countPod(slot int32, pi *PodInfo, delta int32) {
@@ -247,6 +263,7 @@ func (c *Cluster) RemoveNamespace(name string) {
 // namespacesChanged drops the counters whose namespaceSelector may now select other
 // namespaces; they are rebuilt when next asked for.
 func (c *Cluster) namespacesChanged() {
+	c.SelectorGen = nextGen()
 	for _, pc := range append([]*PodCounter(nil), c.anyNS...) {
 		if pc.sel.dependsOnNamespaceLabels() {
 			c.dropCounter(pc)
@@ -272,6 +289,7 @@ func (c *Cluster) NamespaceLabels(ns string) labels.Set {
 
 // UpsertService adds or replaces a Service.
 func (c *Cluster) UpsertService(s *corev1.Service) {
+	c.SelectorGen = nextGen()
 	m := c.services[s.Namespace]
 	if m == nil {
 		m = map[string]*corev1.Service{}
@@ -282,34 +300,43 @@ func (c *Cluster) UpsertService(s *corev1.Service) {
 
 // RemoveService removes a Service.
 func (c *Cluster) RemoveService(namespace, name string) {
+	c.SelectorGen = nextGen()
 	delete(c.services[namespace], name)
 }
 
 // UpsertReplicaSet adds or replaces a ReplicaSet.
 func (c *Cluster) UpsertReplicaSet(rs *appsv1.ReplicaSet) {
+	c.SelectorGen = nextGen()
 	c.replicaSets[rs.Namespace+"/"+rs.Name] = rs
 }
 
 // RemoveReplicaSet removes a ReplicaSet.
-func (c *Cluster) RemoveReplicaSet(namespace, name string) { delete(c.replicaSets, namespace+"/"+name) }
+func (c *Cluster) RemoveReplicaSet(namespace, name string) {
+	c.SelectorGen = nextGen()
+	delete(c.replicaSets, namespace+"/"+name)
+}
 
 // UpsertStatefulSet adds or replaces a StatefulSet.
 func (c *Cluster) UpsertStatefulSet(ss *appsv1.StatefulSet) {
+	c.SelectorGen = nextGen()
 	c.statefulSets[ss.Namespace+"/"+ss.Name] = ss
 }
 
 // RemoveStatefulSet removes a StatefulSet.
 func (c *Cluster) RemoveStatefulSet(namespace, name string) {
+	c.SelectorGen = nextGen()
 	delete(c.statefulSets, namespace+"/"+name)
 }
 
 // UpsertReplicationController adds or replaces a ReplicationController.
 func (c *Cluster) UpsertReplicationController(rc *corev1.ReplicationController) {
+	c.SelectorGen = nextGen()
 	c.rcs[rc.Namespace+"/"+rc.Name] = rc
 }
 
 // RemoveReplicationController removes a ReplicationController.
 func (c *Cluster) RemoveReplicationController(namespace, name string) {
+	c.SelectorGen = nextGen()
 	delete(c.rcs, namespace+"/"+name)
 }
 
@@ -376,6 +403,24 @@ func selectorMatches(sel map[string]string, podLabels labels.Set) bool {
 		}
 	}
 	return true
+}
+
+// MayHaveDefaultSelector reports whether DefaultSelector could be non-empty for pod: a Service
+// exists in its namespace, or its controller is a ReplicationController, ReplicaSet or
+// StatefulSet known here. O(1).
+func (c *Cluster) MayHaveDefaultSelector(pod *corev1.Pod) bool {
+	if len(c.services[pod.Namespace]) > 0 {
+		return true
+	}
+	owner := metav1.GetControllerOfNoCopy(pod)
+	if owner == nil {
+		return false
+	}
+	key := pod.Namespace + "/" + owner.Name
+	_, rc := c.rcs[key]
+	_, rs := c.replicaSets[key]
+	_, ss := c.statefulSets[key]
+	return rc || rs || ss
 }
 
 func addRequirements(s labels.Selector, ls *metav1.LabelSelector) labels.Selector {
@@ -597,6 +642,19 @@ type PodCounter struct {
 	PerNode  []int32 // by slot
 	Total    int
 	lastUsed uint64
+	dropped  bool
+}
+
+// Again returns pc, or, when the cluster has dropped it since, its selector's counter anew:
+// plugins that keep counters between cycles call it every cycle instead of Counter, which
+// would build the selector's key each time. O(1) unless pc was dropped.
+func (c *Cluster) Again(pc *PodCounter) *PodCounter {
+	if pc.dropped {
+		return c.Counter(pc.sel)
+	}
+	c.tick++
+	pc.lastUsed = c.tick
+	return pc
 }
 
 func (pc *PodCounter) matches(c *Cluster, pi *PodInfo) bool {
@@ -644,6 +702,7 @@ func (c *Cluster) Counter(sel PodSelector) *PodCounter {
 }
 
 func (c *Cluster) dropCounter(pc *PodCounter) {
+	pc.dropped = true
 	delete(c.counters, pc.key)
 	remove := func(list []*PodCounter) []*PodCounter {
 		for i, x := range list {
@@ -688,7 +747,8 @@ type TermGroup struct {
 	PerNode []int32 // by slot
 	Total   int
 	key     string
-	index   int // in Cluster.groupList
+	index   int  // in Cluster.groupList
+	dead    bool // removed from the cluster: no pod carries the term any more
 }
 
 // Groups returns the groups of existing pods' terms. The slice must not be modified and is
@@ -699,6 +759,19 @@ func (c *Cluster) Groups() []*TermGroup { return c.groupList }
 func (c *Cluster) NumGroups() int { return len(c.groups) }
 
 func (c *Cluster) groupTerms(pi *PodInfo, slot int32) {
+	if pa := pi.parsed; pa != nil && pa.groups != nil {
+		// The template's groups, found by an earlier pod; one may have gone since.
+		for i, g := range pa.groups {
+			if g.dead {
+				g = c.group(g.Kind, g.Weight, g.Term)
+				pa.groups[i] = g
+			}
+			g.PerNode[slot]++
+			g.Total++
+			pi.groups = append(pi.groups, g)
+		}
+		return
+	}
 	a := pi.Affinity
 	for i := range a.RequiredAffinity {
 		c.joinGroup(pi, slot, RequiredAffinity, 0, &a.RequiredAffinity[i])
@@ -714,9 +787,20 @@ func (c *Cluster) groupTerms(pi *PodInfo, slot int32) {
 		t := &a.PreferredAntiAffinity[i]
 		c.joinGroup(pi, slot, PreferredAntiAffinity, t.Weight, &t.AffinityTerm)
 	}
+	if pa := pi.parsed; pa != nil {
+		pa.groups = append([]*TermGroup(nil), pi.groups...)
+	}
 }
 
 func (c *Cluster) joinGroup(pi *PodInfo, slot int32, kind TermKind, weight int32, t *AffinityTerm) {
+	g := c.group(kind, weight, t)
+	g.PerNode[slot]++
+	g.Total++
+	pi.groups = append(pi.groups, g)
+}
+
+// group returns the group of the term, making it if needed.
+func (c *Cluster) group(kind TermKind, weight int32, t *AffinityTerm) *TermGroup {
 	key := strconv.Itoa(int(kind)) + "/" + strconv.Itoa(int(weight)) + "/" + t.Key
 	g, ok := c.groups[key]
 	if !ok {
@@ -724,9 +808,7 @@ func (c *Cluster) joinGroup(pi *PodInfo, slot int32, kind TermKind, weight int32
 		c.groups[key] = g
 		c.groupList = append(c.groupList, g)
 	}
-	g.PerNode[slot]++
-	g.Total++
-	pi.groups = append(pi.groups, g)
+	return g
 }
 
 // String describes the cluster's indexes, for tests and debugging.
@@ -743,7 +825,42 @@ func (c *Cluster) String() string {
 type boundCache struct {
 	h        maphash.Hash
 	requests map[uint64]boundRequestsEntry
-	affinity map[uint64]*PodAffinity
+	affinity map[uint64]*ParsedAffinity
+}
+
+// ParsedAffinity is a pod's parsed inter-pod affinity (ParsePodAffinity), shared by every pod
+// whose namespace, labels and terms sign alike (Sig). It never changes.
+type ParsedAffinity struct {
+	PodAffinity
+	Err error
+	Sig uint64
+
+	groups []*TermGroup // the cluster's groups of its terms, in groupTerms order, once known
+}
+
+// noAffinity is the ParsedAffinity of every pod without inter-pod affinity.
+var noAffinity ParsedAffinity
+
+// ParsedAffinity returns pod's parsed inter-pod affinity, parsing it only for the first pod of
+// a template. Cost: hashing the terms, labels and namespace.
+func (c *Cluster) ParsedAffinity(pod *corev1.Pod) *ParsedAffinity {
+	if a := pod.Spec.Affinity; a == nil || (a.PodAffinity == nil && a.PodAntiAffinity == nil) {
+		return &noAffinity // the common case, without hashing
+	}
+	b := &c.bound
+	if b.affinity == nil || len(b.affinity) >= maxBoundCache {
+		b.affinity = map[uint64]*ParsedAffinity{}
+	}
+	b.h.Reset()
+	SignPodAffinity(&b.h, pod)
+	key := b.h.Sum64()
+	pa, ok := b.affinity[key]
+	if !ok {
+		pa = &ParsedAffinity{Sig: key}
+		pa.PodAffinity, pa.Err = ParsePodAffinity(pod)
+		b.affinity[key] = pa
+	}
+	return pa
 }
 
 type boundRequestsEntry struct {
@@ -763,9 +880,6 @@ func (c *Cluster) NewBoundPodInfo(pod *corev1.Pod) *PodInfo {
 	if b.requests == nil || len(b.requests) >= maxBoundCache {
 		b.requests = map[uint64]boundRequestsEntry{}
 	}
-	if b.affinity == nil || len(b.affinity) >= maxBoundCache {
-		b.affinity = map[uint64]*PodAffinity{}
-	}
 	pi := &PodInfo{Pod: pod, index: -1, HostPorts: HostPorts(pod)}
 	b.h.Reset()
 	SignResources(&b.h, pod)
@@ -777,18 +891,10 @@ func (c *Cluster) NewBoundPodInfo(pod *corev1.Pod) *PodInfo {
 	}
 	pi.Requested, pi.NonZeroMilliCPU, pi.NonZeroMemory = r.requested, r.nonZeroCPU, r.nonZeroMem
 	if a := pod.Spec.Affinity; a != nil && (a.PodAffinity != nil || a.PodAntiAffinity != nil) {
-		b.h.Reset()
-		SignPodAffinity(&b.h, pod)
-		key := b.h.Sum64()
-		parsed, ok := b.affinity[key]
-		if !ok {
-			p, _ := ParsePodAffinity(pod)
-			if !p.Empty() {
-				parsed = &p
-			}
-			b.affinity[key] = parsed
+		// A list that does not parse is left empty, as upstream's cache ignores the error.
+		if pa := c.ParsedAffinity(pod); !pa.Empty() {
+			pi.Affinity, pi.parsed = &pa.PodAffinity, pa
 		}
-		pi.Affinity = parsed
 	}
 	return pi
 }

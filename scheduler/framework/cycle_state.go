@@ -12,6 +12,17 @@ type CycleState struct {
 	keys    []StateKey
 	vals    []any
 	cluster *Cluster
+	cycle   uint64
+}
+
+// Cycle identifies the cycle since the last Reset: no two cycles of any CycleState share it.
+// A plugin that keeps its own state for the cycle may remember (state, Cycle()) in PreFilter
+// and, when both match in Filter, skip the lookup Read would do on every node.
+func (c *CycleState) Cycle() uint64 {
+	if c.cycle == 0 {
+		c.cycle = nextGen()
+	}
+	return c.cycle
 }
 
 // SetCluster gives the cycle's plugins the cluster they schedule on.
@@ -25,6 +36,7 @@ func NewCycleState() *CycleState { return &CycleState{} }
 
 // Reset empties the state for the next cycle, keeping its storage and the cluster.
 func (c *CycleState) Reset() {
+	c.cycle = 0
 	clear(c.vals)
 	c.keys = c.keys[:0]
 	c.vals = c.vals[:0]

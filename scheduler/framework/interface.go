@@ -49,6 +49,30 @@ type ScorePlugin interface {
 	ScoreExtensions() ScoreExtensions
 }
 
+// BatchFilter is a FilterPlugin that can also filter many nodes in one call, with the same
+// verdicts as Filter on each: out[i] for nodes[i], nil when the node passes. The scheduler
+// prefers it, saving a call and a state lookup per node.
+type BatchFilter interface {
+	FilterPlugin
+	FilterNodes(state *CycleState, pod *PodInfo, nodes []*NodeInfo, out []*Status)
+}
+
+// BatchScorer is a ScorePlugin that can also score many nodes in one call, with the same
+// results as Score on each: scores[i] for nodes[i]. The scheduler prefers it, saving a call
+// and a state lookup per node.
+type BatchScorer interface {
+	ScorePlugin
+	ScoreNodes(state *CycleState, pod *PodInfo, nodes []*NodeInfo, scores []int64) *Status
+}
+
+// DefaultNormalizer is a ScoreExtensions whose NormalizeScore is exactly the shared default
+// (plugins/helper.DefaultNormalizeScore with MaxNodeScore, reversed when NormalizeReversed): the
+// scheduler may then normalise the plugin's scores itself, fused with summing them.
+type DefaultNormalizer interface {
+	ScoreExtensions
+	NormalizeReversed() bool
+}
+
 // ScoreExtensions rescales one plugin's raw scores in place. scores[i] belongs to nodes[i].
 type ScoreExtensions interface {
 	NormalizeScore(state *CycleState, pod *PodInfo, nodes []*NodeInfo, scores []int64) *Status

@@ -148,8 +148,9 @@ type PodInfo struct {
 	// does not parse is left empty, as upstream's scheduler cache ignores the error.
 	Affinity *PodAffinity
 
-	index  int          // position in the node's Pods, for O(1) removal
-	groups []*TermGroup // the Cluster groups it is counted in, one entry per term
+	index  int             // position in the node's Pods, for O(1) removal
+	groups []*TermGroup    // the Cluster groups it is counted in, one entry per term
+	parsed *ParsedAffinity // where Affinity comes from, when the Cluster parsed it
 }
 
 // NewPodInfo wraps a pod to be scheduled. It computes nothing: plugins derive what they need in

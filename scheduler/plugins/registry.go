@@ -4,6 +4,7 @@ package plugins
 
 import (
 	"ksim.dev/ksim/scheduler/framework"
+	"ksim.dev/ksim/scheduler/plugins/defaultpreemption"
 	"ksim.dev/ksim/scheduler/plugins/imagelocality"
 	"ksim.dev/ksim/scheduler/plugins/interpodaffinity"
 	"ksim.dev/ksim/scheduler/plugins/names"
@@ -35,5 +36,6 @@ func NewInTreeRegistry() Registry {
 		names.PodTopologySpread:               podtopologyspread.New, // args: podtopologyspread.Args
 		names.InterPodAffinity:                interpodaffinity.New,  // args: interpodaffinity.Args
 		names.ImageLocality:                   imagelocality.New,
+		names.DefaultPreemption:               defaultpreemption.New, // PostFilter; args: defaultpreemption.Args
 	}
 }

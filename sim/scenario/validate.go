@@ -368,7 +368,14 @@ func (l *loader) validateHPA(o *object, h *autoscalingv2.HorizontalPodAutoscaler
 		case *m < 0:
 			l.errAt(o.src, "spec.minReplicas", "must be 1 or more, got %d", *m)
 		case *m == 0:
-			l.errAt(o.src, "spec.minReplicas", "0 (scale to zero) needs an Object or External metric, which ksim does not support yet; use 1 or more")
+			// HPAScaleToZero (beta, on in v1.37): allowed when some metric is Object or External.
+			zeroOK := false
+			for _, mt := range s.Metrics {
+				zeroOK = zeroOK || mt.Type == autoscalingv2.ObjectMetricSourceType || mt.Type == autoscalingv2.ExternalMetricSourceType
+			}
+			if !zeroOK {
+				l.errAt(o.src, "spec.minReplicas", "0 (scale to zero) needs at least one Object or External metric; use 1 or more")
+			}
 		}
 	}
 	switch {
@@ -398,49 +405,103 @@ func (l *loader) validateHPA(o *object, h *autoscalingv2.HorizontalPodAutoscaler
 
 func (l *loader) metric(o *object, field string, m *autoscalingv2.MetricSpec) {
 	present := map[string]bool{"pods": m.Pods != nil, "object": m.Object != nil, "external": m.External != nil, "containerResource": m.ContainerResource != nil, "resource": m.Resource != nil}
-	switch m.Type {
-	case autoscalingv2.ResourceMetricSourceType:
-	case autoscalingv2.PodsMetricSourceType, autoscalingv2.ObjectMetricSourceType, autoscalingv2.ExternalMetricSourceType, autoscalingv2.ContainerResourceMetricSourceType:
-		l.errAt(o.src, field+".type", "not supported yet: %s metrics; this version supports type: Resource with resource.name: cpu", m.Type)
-		return
-	default:
-		l.errAt(o.src, field+".type", "%s is not a metric type; this version supports Resource (with resource.name: cpu)", quoteShort(string(m.Type)))
+	want := map[autoscalingv2.MetricSourceType]string{
+		autoscalingv2.ResourceMetricSourceType:          "resource",
+		autoscalingv2.ContainerResourceMetricSourceType: "containerResource",
+		autoscalingv2.PodsMetricSourceType:              "pods",
+		autoscalingv2.ObjectMetricSourceType:            "object",
+		autoscalingv2.ExternalMetricSourceType:          "external",
+	}[m.Type]
+	if want == "" {
+		l.errAt(o.src, field+".type", "%s is not a metric type; allowed: Resource, ContainerResource, Pods, Object, External", quoteShort(string(m.Type)))
 		return
 	}
 	for _, k := range slices.Sorted(maps.Keys(present)) {
-		if present[k] && k != "resource" {
-			l.errAt(o.src, field+"."+k, "must not be set for type: Resource; set resource only")
+		if present[k] && k != want {
+			l.errAt(o.src, field+"."+k, "must not be set for type: %s; set %s only", m.Type, want)
 		}
 	}
-	r := m.Resource
-	if r == nil {
-		l.errAt(o.src, field, "resource is required for type: Resource, e.g. resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}")
+	if !present[want] {
+		l.errAt(o.src, field, "%s is required for type: %s", want, m.Type)
 		return
 	}
-	if r.Name != corev1.ResourceCPU {
-		l.errAt(o.src, field+".resource.name", "not supported yet: %s; this version supports cpu", quoteShort(string(r.Name)))
+	switch m.Type {
+	case autoscalingv2.ResourceMetricSourceType:
+		l.resourceTarget(o, field+".resource", m.Resource.Name, m.Resource.Target)
+	case autoscalingv2.ContainerResourceMetricSourceType:
+		if m.ContainerResource.Container == "" {
+			l.errAt(o.src, field+".containerResource.container", "required: the name of the container whose usage counts")
+		}
+		l.resourceTarget(o, field+".containerResource", m.ContainerResource.Name, m.ContainerResource.Target)
+	case autoscalingv2.PodsMetricSourceType:
+		l.metricName(o, field+".pods.metric.name", m.Pods.Metric.Name)
+		l.valueTarget(o, field+".pods.target", m.Pods.Target, autoscalingv2.AverageValueMetricType)
+	case autoscalingv2.ObjectMetricSourceType:
+		l.metricName(o, field+".object.metric.name", m.Object.Metric.Name)
+		if d := m.Object.DescribedObject; d.Kind == "" || d.Name == "" {
+			l.errAt(o.src, field+".object.describedObject", "kind and name are required: the object the metric describes, e.g. {apiVersion: networking.k8s.io/v1, kind: Ingress, name: web}")
+		}
+		l.valueTarget(o, field+".object.target", m.Object.Target, autoscalingv2.ValueMetricType, autoscalingv2.AverageValueMetricType)
+	case autoscalingv2.ExternalMetricSourceType:
+		l.metricName(o, field+".external.metric.name", m.External.Metric.Name)
+		l.valueTarget(o, field+".external.target", m.External.Target, autoscalingv2.ValueMetricType, autoscalingv2.AverageValueMetricType)
 	}
-	t := r.Target
-	tf := field + ".resource.target"
+}
+
+func (l *loader) metricName(o *object, field, name string) {
+	if name == "" {
+		l.errAt(o.src, field, "required: the metric's name, e.g. requests_per_second")
+	}
+}
+
+// resourceTarget checks a Resource or ContainerResource metric: cpu or memory, with a
+// Utilization or AverageValue target.
+func (l *loader) resourceTarget(o *object, field string, name corev1.ResourceName, t autoscalingv2.MetricTarget) {
+	if name != corev1.ResourceCPU && name != corev1.ResourceMemory {
+		l.errAt(o.src, field+".name", "%s is not supported; allowed: cpu, memory", quoteShort(string(name)))
+	}
+	tf := field + ".target"
 	switch t.Type {
 	case autoscalingv2.UtilizationMetricType:
 		if t.AverageUtilization == nil || *t.AverageUtilization <= 0 {
-			l.errAt(o.src, tf+".averageUtilization", "required for type Utilization, and must be greater than 0 (a percentage of the pods' cpu requests)")
+			l.errAt(o.src, tf+".averageUtilization", "required for type Utilization, and must be greater than 0 (a percentage of the pods' requests)")
 		}
 		if t.AverageValue != nil || t.Value != nil {
 			l.errAt(o.src, tf, "set only averageUtilization for type Utilization")
 		}
 	case autoscalingv2.AverageValueMetricType:
 		if t.AverageValue == nil || t.AverageValue.Sign() <= 0 {
-			l.errAt(o.src, tf+".averageValue", "required for type AverageValue, and must be greater than 0 (cpu per pod, e.g. 500m)")
+			l.errAt(o.src, tf+".averageValue", "required for type AverageValue, and must be greater than 0 (per pod, e.g. 500m)")
 		}
 		if t.AverageUtilization != nil || t.Value != nil {
 			l.errAt(o.src, tf, "set only averageValue for type AverageValue")
 		}
 	case autoscalingv2.ValueMetricType:
-		l.errAt(o.src, tf+".type", "Value is not allowed for Resource metrics; use Utilization or AverageValue")
+		l.errAt(o.src, tf+".type", "Value is not allowed for resource metrics; use Utilization or AverageValue")
 	default:
-		l.errAt(o.src, tf+".type", "%s is not a target type; allowed for Resource metrics: Utilization, AverageValue", quoteShort(string(t.Type)))
+		l.errAt(o.src, tf+".type", "%s is not a target type; allowed for resource metrics: Utilization, AverageValue", quoteShort(string(t.Type)))
+	}
+}
+
+// valueTarget checks a Pods, Object or External metric's target against the types allowed.
+func (l *loader) valueTarget(o *object, field string, t autoscalingv2.MetricTarget, allowed ...autoscalingv2.MetricTargetType) {
+	if !slices.Contains(allowed, t.Type) {
+		names := make([]string, len(allowed))
+		for i, a := range allowed {
+			names[i] = string(a)
+		}
+		l.errAt(o.src, field+".type", "%s is not allowed here; allowed: %s", quoteShort(string(t.Type)), strings.Join(names, ", "))
+		return
+	}
+	q := t.Value
+	if t.Type == autoscalingv2.AverageValueMetricType {
+		q = t.AverageValue
+	}
+	if q == nil || q.Sign() <= 0 {
+		l.errAt(o.src, field, "type %s needs a %s greater than 0", t.Type, map[bool]string{true: "averageValue", false: "value"}[t.Type == autoscalingv2.AverageValueMetricType])
+	}
+	if t.AverageUtilization != nil {
+		l.errAt(o.src, field+".averageUtilization", "only resource metrics take averageUtilization")
 	}
 }
 

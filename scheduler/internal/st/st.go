@@ -197,3 +197,115 @@ func Diff(want, got any) string {
 	}
 	return fmt.Sprintf("\n- %+v\n+ %+v", want, got)
 }
+
+// Namespace sets the namespace.
+func (w *PodWrapper) Namespace(ns string) *PodWrapper {
+	w.p.Namespace = ns
+	return w
+}
+
+// Labels sets labels from key, value pairs.
+func (w *PodWrapper) Labels(kv ...string) *PodWrapper {
+	if w.p.Labels == nil {
+		w.p.Labels = map[string]string{}
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		w.p.Labels[kv[i]] = kv[i+1]
+	}
+	return w
+}
+
+// Image adds a container with the given image and no requests.
+func (w *PodWrapper) Image(image string) *PodWrapper {
+	w.p.Spec.Containers = append(w.p.Spec.Containers, corev1.Container{Name: "c" + strconv.Itoa(len(w.p.Spec.Containers)), Image: image})
+	return w
+}
+
+// HostPort adds a container taking a host port.
+func (w *PodWrapper) HostPort(ip string, proto corev1.Protocol, port int32) *PodWrapper {
+	w.p.Spec.Containers = append(w.p.Spec.Containers, corev1.Container{Name: "c" + strconv.Itoa(len(w.p.Spec.Containers)),
+		Ports: []corev1.ContainerPort{{ContainerPort: port, HostPort: port, HostIP: ip, Protocol: proto}}})
+	return w
+}
+
+// Owner sets the controller reference.
+func (w *PodWrapper) Owner(apiVersion, kind, name string) *PodWrapper {
+	w.p.OwnerReferences = []metav1.OwnerReference{{APIVersion: apiVersion, Kind: kind, Name: name, UID: types.UID(name), Controller: new(true)}}
+	return w
+}
+
+// Spread adds a topology spread constraint.
+func (w *PodWrapper) Spread(c corev1.TopologySpreadConstraint) *PodWrapper {
+	w.p.Spec.TopologySpreadConstraints = append(w.p.Spec.TopologySpreadConstraints, c)
+	return w
+}
+
+func (w *PodWrapper) affinity() *corev1.Affinity {
+	if w.p.Spec.Affinity == nil {
+		w.p.Spec.Affinity = &corev1.Affinity{}
+	}
+	return w.p.Spec.Affinity
+}
+
+// PodAffinity adds a required pod affinity term.
+func (w *PodWrapper) PodAffinity(t corev1.PodAffinityTerm) *PodWrapper {
+	a := w.affinity()
+	if a.PodAffinity == nil {
+		a.PodAffinity = &corev1.PodAffinity{}
+	}
+	a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution = append(a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution, t)
+	return w
+}
+
+// PodAntiAffinity adds a required pod anti-affinity term.
+func (w *PodWrapper) PodAntiAffinity(t corev1.PodAffinityTerm) *PodWrapper {
+	a := w.affinity()
+	if a.PodAntiAffinity == nil {
+		a.PodAntiAffinity = &corev1.PodAntiAffinity{}
+	}
+	a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution = append(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution, t)
+	return w
+}
+
+// PreferredPodAffinity adds a preferred pod affinity term.
+func (w *PodWrapper) PreferredPodAffinity(weight int32, t corev1.PodAffinityTerm) *PodWrapper {
+	a := w.affinity()
+	if a.PodAffinity == nil {
+		a.PodAffinity = &corev1.PodAffinity{}
+	}
+	a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution = append(a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution,
+		corev1.WeightedPodAffinityTerm{Weight: weight, PodAffinityTerm: t})
+	return w
+}
+
+// PreferredPodAntiAffinity adds a preferred pod anti-affinity term.
+func (w *PodWrapper) PreferredPodAntiAffinity(weight int32, t corev1.PodAffinityTerm) *PodWrapper {
+	a := w.affinity()
+	if a.PodAntiAffinity == nil {
+		a.PodAntiAffinity = &corev1.PodAntiAffinity{}
+	}
+	a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution = append(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution,
+		corev1.WeightedPodAffinityTerm{Weight: weight, PodAffinityTerm: t})
+	return w
+}
+
+// Terminating marks the pod as being deleted.
+func (w *PodWrapper) Terminating() *PodWrapper {
+	w.p.DeletionTimestamp = &metav1.Time{}
+	return w
+}
+
+// Selector is a label selector of matchLabels from key, value pairs.
+func Selector(kv ...string) *metav1.LabelSelector {
+	s := &metav1.LabelSelector{MatchLabels: map[string]string{}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		s.MatchLabels[kv[i]] = kv[i+1]
+	}
+	return s
+}
+
+// Images sets the node's images: each name with its size.
+func (w *NodeWrapper) Image(size int64, names ...string) *NodeWrapper {
+	w.n.Status.Images = append(w.n.Status.Images, corev1.ContainerImage{Names: names, SizeBytes: size})
+	return w
+}

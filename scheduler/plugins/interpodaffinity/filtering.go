@@ -25,6 +25,13 @@ type preFilterState struct {
 	// the term's key.
 	existing     domainCounts
 	existingTopo []*framework.Topology
+
+	// The rows of the counts for affinityTopo, antiTopo and existingTopo, in their order.
+	affinityRows, antiRows, existingRows [][]int64
+
+	// The cycle the state belongs to, so that Filter can find it without a lookup.
+	cs    *framework.CycleState
+	cycle uint64
 }
 
 // PreFilter parses the pod's terms (a term that does not parse makes the pod unschedulable,
@@ -37,12 +44,12 @@ func (pl *InterPodAffinity) PreFilter(state *framework.CycleState, pod *framewor
 	if c == nil {
 		return nil, framework.AsStatus(errNoCluster)
 	}
-	aff, err := framework.ParsePodAffinity(pod.Pod)
-	if err != nil {
-		return nil, framework.NewStatus(framework.UnschedulableAndUnresolvable, fmt.Sprintf("parsing pod: %+v", err))
+	pa := pl.parsed(state, c, pod.Pod)
+	if pa.Err != nil {
+		return nil, framework.NewStatus(framework.UnschedulableAndUnresolvable, fmt.Sprintf("parsing pod: %+v", pa.Err))
 	}
 	s := &pl.filter
-	s.affinity, s.anti = aff.RequiredAffinity, aff.RequiredAntiAffinity
+	s.affinity, s.anti = pa.RequiredAffinity, pa.RequiredAntiAffinity
 	s.affinityTopo, s.antiTopo, s.existingTopo = s.affinityTopo[:0], s.antiTopo[:0], s.existingTopo[:0]
 	s.affinityCounts.reset()
 	s.antiCounts.reset()
@@ -64,32 +71,34 @@ func (pl *InterPodAffinity) PreFilter(state *framework.CycleState, pod *framewor
 			}
 		}
 	}
+	if len(s.affinity) == 0 && len(s.anti) == 0 && !existingAny {
+		return nil, statusSkip
+	}
 
+	t := pl.template(c, pa)
 	if len(s.affinity) > 0 {
-		sel := framework.PodSelector{Terms: make([]framework.SelectorTerm, len(s.affinity))}
-		for i := range s.affinity {
-			sel.Terms[i] = selectorTerm(&s.affinity[i])
-		}
-		counter := c.Counter(sel)
 		for i := range s.affinity {
 			topo := c.Topology(s.affinity[i].TopologyKey)
 			s.affinityTopo = append(s.affinityTopo, topo)
-			if s.affinityCounts.add(topo, counter.PerNode, 1) {
+			if s.affinityCounts.add(topo, t.affinity.PerNode, 1) {
 				s.affinityEmpty = false
 			}
 		}
-		s.selfMatch = sel.Matches(pod.Pod, c.NamespaceLabels)
+		s.selfMatch = t.affinitySel.Matches(pod.Pod, c.NamespaceLabels)
 	}
 	for i := range s.anti {
 		topo := c.Topology(s.anti[i].TopologyKey)
 		s.antiTopo = append(s.antiTopo, topo)
-		counter := c.Counter(framework.PodSelector{Terms: []framework.SelectorTerm{selectorTerm(&s.anti[i])}})
-		s.antiCounts.add(topo, counter.PerNode, 1)
+		s.antiCounts.add(topo, t.anti[i].PerNode, 1)
 	}
 
 	if !existingAny && len(s.affinity) == 0 && len(s.anti) == 0 {
 		return nil, statusSkip
 	}
+	s.affinityRows = s.affinityCounts.rowsOf(s.affinityRows[:0], s.affinityTopo)
+	s.antiRows = s.antiCounts.rowsOf(s.antiRows[:0], s.antiTopo)
+	s.existingRows = s.existing.rowsOf(s.existingRows[:0], s.existingTopo)
+	s.cs, s.cycle = state, state.Cycle()
 	state.Write(preFilterStateKey, s)
 	return nil, nil
 }
@@ -106,21 +115,46 @@ func containsTopo(list []*framework.Topology, t *framework.Topology) bool {
 // Filter checks the pod's affinity, its anti-affinity and existing pods' anti-affinity, in
 // upstream's order. O(terms), no allocation.
 func (pl *InterPodAffinity) Filter(state *framework.CycleState, _ *framework.PodInfo, node *framework.NodeInfo) *framework.Status {
+	s, st := pl.preFilterState(state)
+	if st != nil {
+		return st
+	}
+	return s.verdict(node.Slot)
+}
+
+// FilterNodes is Filter on every node at once.
+func (pl *InterPodAffinity) FilterNodes(state *framework.CycleState, _ *framework.PodInfo, nodes []*framework.NodeInfo, out []*framework.Status) {
+	s, st := pl.preFilterState(state)
+	for i, n := range nodes {
+		if st != nil {
+			out[i] = st
+			continue
+		}
+		out[i] = s.verdict(n.Slot)
+	}
+}
+
+func (pl *InterPodAffinity) preFilterState(state *framework.CycleState) (*preFilterState, *framework.Status) {
+	if s := &pl.filter; s.cs == state && s.cycle == state.Cycle() {
+		return s, nil
+	}
 	v, ok := state.Read(preFilterStateKey)
 	if !ok {
-		return framework.AsStatus(errNoPreFilter)
+		return nil, framework.AsStatus(errNoPreFilter)
 	}
-	s := v.(*preFilterState)
-	slot := node.Slot
+	return v.(*preFilterState), nil
+}
+
+func (s *preFilterState) verdict(slot int32) *framework.Status {
 	if len(s.affinity) > 0 {
 		podsExist := true
-		for _, topo := range s.affinityTopo {
+		for k, topo := range s.affinityTopo {
 			d := topo.Domain[slot]
 			if d == 0 {
 				// Every topology label must exist on the node, even for self-affinity.
 				return statusAffinity
 			}
-			if s.affinityCounts.at(topo, d) <= 0 {
+			if s.affinityRows[k][d] <= 0 {
 				podsExist = false
 			}
 		}
@@ -128,13 +162,13 @@ func (pl *InterPodAffinity) Filter(state *framework.CycleState, _ *framework.Pod
 			return statusAffinity
 		}
 	}
-	for _, topo := range s.antiTopo {
-		if d := topo.Domain[slot]; d != 0 && s.antiCounts.at(topo, d) > 0 {
+	for k, topo := range s.antiTopo {
+		if d := topo.Domain[slot]; d != 0 && s.antiRows[k][d] > 0 {
 			return statusAntiAffinity
 		}
 	}
-	for _, topo := range s.existingTopo {
-		if d := topo.Domain[slot]; d != 0 && s.existing.at(topo, d) > 0 {
+	for k, topo := range s.existingTopo {
+		if d := topo.Domain[slot]; d != 0 && s.existingRows[k][d] > 0 {
 			return statusExisting
 		}
 	}

@@ -24,6 +24,9 @@ import (
 	"errors"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
+	configv1 "k8s.io/kube-scheduler/config/v1"
+
 	"ksim.dev/ksim/scheduler/framework"
 	"ksim.dev/ksim/scheduler/plugins/names"
 )
@@ -67,6 +70,79 @@ type InterPodAffinity struct {
 
 	filter preFilterState
 	score  preScoreState
+
+	// templates keeps, per parsed affinity (shared by the pods of one template), the counters
+	// of the pods that match its terms.
+	templates map[*framework.ParsedAffinity]*template
+
+	// The parsed affinity of the current cycle.
+	last      *framework.ParsedAffinity
+	lastCS    *framework.CycleState
+	lastCycle uint64
+	lastPod   *corev1.Pod
+}
+
+// parsed is the cluster's parsed affinity of pod, found once per scheduling cycle: PreFilter
+// and PreScore share it.
+func (pl *InterPodAffinity) parsed(state *framework.CycleState, c *framework.Cluster, pod *corev1.Pod) *framework.ParsedAffinity {
+	if pl.lastCS == state && pl.lastCycle == state.Cycle() && pl.lastPod == pod {
+		return pl.last
+	}
+	pa := c.ParsedAffinity(pod)
+	pl.lastCS, pl.lastCycle, pl.lastPod, pl.last = state, state.Cycle(), pod, pa
+	return pa
+}
+
+// template is the pod counters of one parsed affinity's terms, kept between cycles.
+type template struct {
+	affinity     *framework.PodCounter   // pods matching all required affinity terms
+	anti         []*framework.PodCounter // per required anti-affinity term
+	preferred    []*framework.PodCounter // per preferred affinity term
+	preferredAnt []*framework.PodCounter // per preferred anti-affinity term
+	affinitySel  framework.PodSelector
+}
+
+// maxTemplates bounds the plugin's templates; when full they are all dropped.
+const maxTemplates = 1024
+
+func (pl *InterPodAffinity) template(c *framework.Cluster, pa *framework.ParsedAffinity) *template {
+	if pl.templates == nil || len(pl.templates) >= maxTemplates {
+		pl.templates = map[*framework.ParsedAffinity]*template{}
+	}
+	t, ok := pl.templates[pa]
+	if !ok {
+		t = &template{}
+		if len(pa.RequiredAffinity) > 0 {
+			t.affinitySel.Terms = make([]framework.SelectorTerm, len(pa.RequiredAffinity))
+			for i := range pa.RequiredAffinity {
+				t.affinitySel.Terms[i] = selectorTerm(&pa.RequiredAffinity[i])
+			}
+			t.affinity = c.Counter(t.affinitySel)
+		}
+		one := func(term *framework.AffinityTerm) *framework.PodCounter {
+			return c.Counter(framework.PodSelector{Terms: []framework.SelectorTerm{selectorTerm(term)}})
+		}
+		for i := range pa.RequiredAntiAffinity {
+			t.anti = append(t.anti, one(&pa.RequiredAntiAffinity[i]))
+		}
+		for i := range pa.PreferredAffinity {
+			t.preferred = append(t.preferred, one(&pa.PreferredAffinity[i].AffinityTerm))
+		}
+		for i := range pa.PreferredAntiAffinity {
+			t.preferredAnt = append(t.preferredAnt, one(&pa.PreferredAntiAffinity[i].AffinityTerm))
+		}
+		pl.templates[pa] = t
+		return t
+	}
+	if t.affinity != nil {
+		t.affinity = c.Again(t.affinity)
+	}
+	for _, list := range [][]*framework.PodCounter{t.anti, t.preferred, t.preferredAnt} {
+		for i := range list {
+			list[i] = c.Again(list[i])
+		}
+	}
+	return t
 }
 
 var (
@@ -75,6 +151,8 @@ var (
 	_ framework.PreScorePlugin  = &InterPodAffinity{}
 	_ framework.ScorePlugin     = &InterPodAffinity{}
 	_ framework.ScoreExtensions = &InterPodAffinity{}
+	_ framework.BatchScorer     = &InterPodAffinity{}
+	_ framework.BatchFilter     = &InterPodAffinity{}
 )
 
 var (
@@ -92,7 +170,8 @@ const (
 	preScoreStateKey  framework.StateKey = "PreScore" + Name
 )
 
-// New returns the plugin; args may be nil (DefaultArgs), an Args or an *Args.
+// New returns the plugin; args may be nil (DefaultArgs), an Args, an *Args, or upstream's
+// *configv1.InterPodAffinityArgs (an unset weight taken as the default).
 func New(args any, _ framework.Features) (framework.Plugin, error) {
 	a := DefaultArgs()
 	switch v := args.(type) {
@@ -101,6 +180,11 @@ func New(args any, _ framework.Features) (framework.Plugin, error) {
 		a = v
 	case *Args:
 		a = *v
+	case *configv1.InterPodAffinityArgs: // as a KubeSchedulerConfiguration gives them, defaulted
+		if v.HardPodAffinityWeight != nil {
+			a.HardPodAffinityWeight = *v.HardPodAffinityWeight
+		}
+		a.IgnorePreferredTermsOfExistingPods = v.IgnorePreferredTermsOfExistingPods
 	default:
 		return nil, fmt.Errorf("interpodaffinity: args must be interpodaffinity.Args, got %T", args)
 	}
@@ -174,6 +258,19 @@ func (dc *domainCounts) add(topo *framework.Topology, perNode []int32, mult int6
 		}
 	}
 	return any
+}
+
+// rowsOf appends to dst the row of each topology in topos (which must have rows).
+func (dc *domainCounts) rowsOf(dst [][]int64, topos []*framework.Topology) [][]int64 {
+	for _, t := range topos {
+		for i := range dc.used {
+			if dc.topos[i] == t {
+				dst = append(dst, dc.rows[i])
+				break
+			}
+		}
+	}
+	return dst
 }
 
 // at returns the count of topo's domain d, 0 when topo has no row.

@@ -5,12 +5,16 @@ import (
 	"math"
 
 	"ksim.dev/ksim/scheduler/framework"
+	"ksim.dev/ksim/scheduler/plugins/helper"
 )
 
 // preScoreState is what Score reads: the summed weights per domain of every topology key that
 // some term counted in (upstream's topologyScore).
 type preScoreState struct {
 	scores domainCounts
+
+	cs    *framework.CycleState
+	cycle uint64
 }
 
 // PreScore sums the weights of matching pod-term pairs per topology domain (upstream PreScore
@@ -28,20 +32,21 @@ func (pl *InterPodAffinity) PreScore(state *framework.CycleState, pod *framework
 	if pl.args.IgnorePreferredTermsOfExistingPods && !hasPreferred {
 		return statusSkip
 	}
-	aff, err := framework.ParsePodAffinity(pod.Pod)
-	if err != nil {
-		return framework.AsStatus(fmt.Errorf("failed to parse pod: %w", err))
+	pa := pl.parsed(state, c, pod.Pod)
+	if pa.Err != nil {
+		return framework.AsStatus(fmt.Errorf("failed to parse pod: %w", pa.Err))
 	}
 	s := &pl.score
 	s.scores.reset()
 	counted := false
-	for _, t := range aff.PreferredAffinity {
-		counter := c.Counter(framework.PodSelector{Terms: []framework.SelectorTerm{selectorTerm(&t.AffinityTerm)}})
-		counted = s.scores.add(c.Topology(t.TopologyKey), counter.PerNode, int64(t.Weight)) || counted
-	}
-	for _, t := range aff.PreferredAntiAffinity {
-		counter := c.Counter(framework.PodSelector{Terms: []framework.SelectorTerm{selectorTerm(&t.AffinityTerm)}})
-		counted = s.scores.add(c.Topology(t.TopologyKey), counter.PerNode, -int64(t.Weight)) || counted
+	if len(pa.PreferredAffinity) > 0 || len(pa.PreferredAntiAffinity) > 0 {
+		tm := pl.template(c, pa)
+		for i, t := range pa.PreferredAffinity {
+			counted = s.scores.add(c.Topology(t.TopologyKey), tm.preferred[i].PerNode, int64(t.Weight)) || counted
+		}
+		for i, t := range pa.PreferredAntiAffinity {
+			counted = s.scores.add(c.Topology(t.TopologyKey), tm.preferredAnt[i].PerNode, -int64(t.Weight)) || counted
+		}
 	}
 	nsLabels := c.NamespaceLabels(pod.Pod.Namespace)
 	for _, g := range c.Groups() {
@@ -65,25 +70,53 @@ func (pl *InterPodAffinity) PreScore(state *framework.CycleState, pod *framework
 	if !counted {
 		return statusSkip
 	}
+	s.cs, s.cycle = state, state.Cycle()
 	state.Write(preScoreStateKey, s)
 	return nil
+}
+
+// preScoreState returns the cycle's PreScore state.
+func (pl *InterPodAffinity) preScoreState(state *framework.CycleState) (*preScoreState, *framework.Status) {
+	if s := &pl.score; s.cs == state && s.cycle == state.Cycle() {
+		return s, nil
+	}
+	v, ok := state.Read(preScoreStateKey)
+	if !ok {
+		return nil, framework.AsStatus(errNoPreScore)
+	}
+	return v.(*preScoreState), nil
 }
 
 // Score sums, over the counted topology keys the node has, the weight of its domain.
 // O(counted keys), no allocation.
 func (pl *InterPodAffinity) Score(state *framework.CycleState, _ *framework.PodInfo, node *framework.NodeInfo) (int64, *framework.Status) {
-	v, ok := state.Read(preScoreStateKey)
-	if !ok {
-		return 0, framework.AsStatus(errNoPreScore)
+	s, st := pl.preScoreState(state)
+	if st != nil {
+		return 0, st
 	}
-	s := v.(*preScoreState)
+	return s.score(node.Slot), nil
+}
+
+// ScoreNodes is Score on every node at once.
+func (pl *InterPodAffinity) ScoreNodes(state *framework.CycleState, _ *framework.PodInfo, nodes []*framework.NodeInfo, scores []int64) *framework.Status {
+	s, st := pl.preScoreState(state)
+	if st != nil {
+		return st
+	}
+	for i, n := range nodes {
+		scores[i] = s.score(n.Slot)
+	}
+	return nil
+}
+
+func (s *preScoreState) score(slot int32) int64 {
 	var score int64
 	for i := range s.scores.used {
-		if d := s.scores.topos[i].Domain[node.Slot]; d != 0 {
+		if d := s.scores.topos[i].Domain[slot]; d != 0 {
 			score += s.scores.rows[i][d]
 		}
 	}
-	return score, nil
+	return score
 }
 
 // ScoreExtensions returns the plugin itself.
@@ -92,8 +125,8 @@ func (pl *InterPodAffinity) ScoreExtensions() framework.ScoreExtensions { return
 // NormalizeScore scales the scores min-max onto 0-100 in upstream's floating-point steps; all
 // equal gives all 0.
 func (pl *InterPodAffinity) NormalizeScore(state *framework.CycleState, _ *framework.PodInfo, _ []*framework.NodeInfo, scores []int64) *framework.Status {
-	if _, ok := state.Read(preScoreStateKey); !ok {
-		return framework.AsStatus(errNoPreScore)
+	if _, st := pl.preScoreState(state); st != nil {
+		return st
 	}
 	var minCount int64 = math.MaxInt64
 	var maxCount int64 = math.MinInt64
@@ -102,12 +135,19 @@ func (pl *InterPodAffinity) NormalizeScore(state *framework.CycleState, _ *frame
 		minCount = min(minCount, s)
 	}
 	diff := maxCount - minCount
+	if diff == 0 {
+		clear(scores) // upstream's formula gives 0 for all
+		return nil
+	}
+	var memo helper.Memo
 	for i, s := range scores {
-		f := float64(0)
-		if diff > 0 {
-			f = float64(framework.MaxNodeScore) * (float64(s-minCount) / float64(diff))
+		if v, ok := memo.Get(s); ok {
+			scores[i] = v
+			continue
 		}
-		scores[i] = int64(f)
+		v := int64(float64(framework.MaxNodeScore) * (float64(s-minCount) / float64(diff)))
+		memo.Put(s, v)
+		scores[i] = v
 	}
 	return nil
 }

@@ -21,3 +21,8 @@ func (pl *NodeAffinity) SignParts() framework.SignPart { return framework.SignPa
 
 // ReadsNodeObjectOnly marks that the plugin reads the node object only, not its pods.
 func (pl *NodeAffinity) ReadsNodeObjectOnly() {}
+
+var _ framework.DefaultNormalizer = &NodeAffinity{}
+
+// NormalizeReversed says that NormalizeScore is the default normalisation, reversed: false.
+func (pl *NodeAffinity) NormalizeReversed() bool { return false }

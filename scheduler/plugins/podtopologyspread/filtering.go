@@ -3,9 +3,6 @@ package podtopologyspread
 import (
 	"math"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
-
 	"ksim.dev/ksim/scheduler/framework"
 )
 
@@ -22,67 +19,68 @@ type preFilterState struct {
 	// selfMatch[i] is 1 when the pod matches constraint i's selector.
 	selfMatch []int32
 
-	present [][]bool // scratch: domains seen among eligible nodes
+	// The cycle the state belongs to (framework.CycleState.Cycle), so that Filter can find it
+	// without a lookup.
+	cs    *framework.CycleState
+	cycle uint64
 }
 
 // PreFilter counts, per hard constraint, the matching pods in every domain of the eligible
 // nodes (all nodes, not only the candidates, as upstream). A pod without hard constraints
-// skips the Filter. O(nodes × constraints), no pass over pods.
+// skips the Filter. Which nodes are eligible, and so which domains count, is kept per template
+// until a node changes (template.eligibility); the counts come from the nodes that hold
+// matching pods. O(nodes) array reads per constraint, no pass over pods.
 func (pl *PodTopologySpread) PreFilter(state *framework.CycleState, pod *framework.PodInfo, _ []*framework.NodeInfo) (*framework.PreFilterResult, *framework.Status) {
 	c := state.Cluster()
 	if c == nil {
 		return nil, framework.AsStatus(errNoCluster)
 	}
-	cs, err := pl.constraints(c, pod.Pod, corev1.DoNotSchedule)
-	if err != nil {
-		return nil, framework.AsStatus(err)
+	t := pl.cycleTemplate(state, c, pod.Pod)
+	if t.hardErr != nil {
+		return nil, framework.AsStatus(t.hardErr)
 	}
+	cs := t.hard
 	if len(cs) == 0 {
 		return nil, statusSkip
 	}
-	index(c, pod.Pod.Namespace, cs)
+	el := t.eligibility(c, &t.hardElig, cs, true, pl.fts)
 	s := &pl.filter
 	s.constraints = cs
 	s.counts = sizeRows(s.counts, cs, 1)
-	s.present = sizeRows(s.present, cs, 1)
 	s.minMatch = append(s.minMatch[:0], make([]int32, len(cs))...)
-	s.selfMatch = append(s.selfMatch[:0], make([]int32, len(cs))...)
-
-	in := newInclusion(pod.Pod, pl.fts)
-	for slot, ni := range c.Slots() {
-		if ni == nil || !hasAllKeys(cs, int32(slot)) {
-			continue
-		}
-		node := ni.Node()
-		if !pl.fts.EnableNodeInclusionPolicyInPodTopologySpread && in.hasAffinity && !in.affinity.Match(node) {
-			continue
-		}
-		for i := range cs {
-			if pl.fts.EnableNodeInclusionPolicyInPodTopologySpread && !in.includes(&cs[i], node) {
-				continue
-			}
-			d := cs[i].topo.Domain[slot]
-			s.counts[i][d] += cs[i].count(int32(slot))
-			s.present[i][d] = true
-		}
-	}
-	podLabels := labels.Set(pod.Pod.Labels)
+	s.selfMatch = t.selfMatch
 	for i := range cs {
-		minNum, domains := int32(math.MaxInt32), int32(0)
-		for d, ok := range s.present[i] {
-			if ok {
-				domains++
-				minNum = min(minNum, s.counts[i][d])
+		counts := s.counts[i]
+		var nonZero int32 // eligible domains that hold a matching pod
+		if cs[i].counter != nil {
+			domain, ok := cs[i].topo.Domain, el.ok[i]
+			for slot, n := range cs[i].counter.PerNode {
+				if n == 0 || !ok[slot] {
+					continue
+				}
+				d := domain[slot]
+				if counts[d] == 0 {
+					nonZero++
+				}
+				counts[d] += n
 			}
 		}
-		if domains < cs[i].MinDomains {
+		minNum := int32(math.MaxInt32)
+		switch {
+		case el.numPresent[i] < cs[i].MinDomains:
 			minNum = 0
+		case nonZero < el.numPresent[i]:
+			minNum = 0 // an eligible domain holds none
+		default:
+			for d, ok := range el.present[i] {
+				if ok {
+					minNum = min(minNum, counts[d])
+				}
+			}
 		}
 		s.minMatch[i] = minNum
-		if cs[i].Selector.Matches(podLabels) {
-			s.selfMatch[i] = 1
-		}
 	}
+	s.cs, s.cycle = state, state.Cycle()
 	state.Write(preFilterStateKey, s)
 	return nil, nil
 }
@@ -109,14 +107,40 @@ func sizeRows[T any](rows [][]T, cs []constraint, extra int) [][]T {
 // Filter checks every hard constraint's skew on the node (upstream Filter). O(constraints),
 // no allocation.
 func (pl *PodTopologySpread) Filter(state *framework.CycleState, _ *framework.PodInfo, node *framework.NodeInfo) *framework.Status {
+	s, st := pl.preFilterState(state)
+	if st != nil {
+		return st
+	}
+	return s.verdict(node.Slot)
+}
+
+// FilterNodes is Filter on every node at once.
+func (pl *PodTopologySpread) FilterNodes(state *framework.CycleState, _ *framework.PodInfo, nodes []*framework.NodeInfo, out []*framework.Status) {
+	s, st := pl.preFilterState(state)
+	for i, n := range nodes {
+		if st != nil {
+			out[i] = st
+			continue
+		}
+		out[i] = s.verdict(n.Slot)
+	}
+}
+
+func (pl *PodTopologySpread) preFilterState(state *framework.CycleState) (*preFilterState, *framework.Status) {
+	if s := &pl.filter; s.cs == state && s.cycle == state.Cycle() {
+		return s, nil
+	}
 	v, ok := state.Read(preFilterStateKey)
 	if !ok {
-		return framework.AsStatus(errNoPreFilter)
+		return nil, framework.AsStatus(errNoPreFilter)
 	}
-	s := v.(*preFilterState)
+	return v.(*preFilterState), nil
+}
+
+func (s *preFilterState) verdict(slot int32) *framework.Status {
 	for i := range s.constraints {
 		c := &s.constraints[i]
-		d := c.topo.Domain[node.Slot]
+		d := c.topo.Domain[slot]
 		if d == 0 {
 			return statusMissingLabel
 		}

@@ -23,12 +23,14 @@ package podtopologyspread
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
+	configv1 "k8s.io/kube-scheduler/config/v1"
 
 	"ksim.dev/ksim/scheduler/framework"
 	"ksim.dev/ksim/scheduler/plugins/helper"
@@ -87,6 +89,15 @@ type PodTopologySpread struct {
 
 	filter preFilterState
 	score  preScoreState
+
+	h         maphash.Hash
+	templates map[uint64]*template
+	tick      uint64
+	// The template of the current cycle.
+	last      *template
+	lastCS    *framework.CycleState
+	lastCycle uint64
+	lastPod   *corev1.Pod
 }
 
 var (
@@ -95,6 +106,8 @@ var (
 	_ framework.PreScorePlugin  = &PodTopologySpread{}
 	_ framework.ScorePlugin     = &PodTopologySpread{}
 	_ framework.ScoreExtensions = &PodTopologySpread{}
+	_ framework.BatchScorer     = &PodTopologySpread{}
+	_ framework.BatchFilter     = &PodTopologySpread{}
 )
 
 var (
@@ -111,8 +124,9 @@ const (
 	preScoreStateKey  framework.StateKey = "PreScore" + Name
 )
 
-// New returns the plugin; args may be nil (DefaultArgs), an Args or an *Args. The args are
-// validated as upstream's ValidatePodTopologySpreadArgs.
+// New returns the plugin; args may be nil (DefaultArgs), an Args, an *Args, or upstream's
+// *configv1.PodTopologySpreadArgs. The args are validated as upstream's
+// ValidatePodTopologySpreadArgs.
 func New(args any, fts framework.Features) (framework.Plugin, error) {
 	a := DefaultArgs()
 	switch v := args.(type) {
@@ -121,6 +135,8 @@ func New(args any, fts framework.Features) (framework.Plugin, error) {
 		a = v
 	case *Args:
 		a = *v
+	case *configv1.PodTopologySpreadArgs: // as a KubeSchedulerConfiguration gives them
+		a = Args{DefaultConstraints: v.DefaultConstraints, DefaultingType: DefaultingType(v.DefaultingType)}
 	default:
 		return nil, fmt.Errorf("podtopologyspread: args must be podtopologyspread.Args, got %T", args)
 	}
@@ -195,6 +211,7 @@ type constraint struct {
 
 	topo    *framework.Topology
 	counter *framework.PodCounter // nil when the selector is empty: upstream counts no pod then
+	isHost  bool                  // TopologyKey is kubernetes.io/hostname
 }
 
 // count returns how many pods the constraint counts on the node in slot.
@@ -305,6 +322,7 @@ func mergeLabelSetWithSelector(set labels.Set, s labels.Selector) labels.Selecto
 // index attaches each constraint's topology and pod counter from the cluster.
 func index(c *framework.Cluster, namespace string, cs []constraint) {
 	for i := range cs {
+		cs[i].isHost = cs[i].TopologyKey == corev1.LabelHostname
 		cs[i].topo = c.Topology(cs[i].TopologyKey)
 		cs[i].counter = nil
 		if !cs[i].Selector.Empty() {
@@ -326,16 +344,18 @@ func hasAllKeys(cs []constraint, slot int32) bool {
 	return true
 }
 
-// inclusion evaluates the node inclusion policies of a pod's constraints on a node.
+// inclusion evaluates the node inclusion policies of a pod's constraints on a node: whether the
+// node passes the pod's required node affinity and nodeSelector (nodeAffinityPolicy Honor)
+// and whether the pod tolerates its NoSchedule and NoExecute taints (nodeTaintsPolicy Honor).
 type inclusion struct {
-	pod         *corev1.Pod
+	tolerations []corev1.Toleration
 	affinity    nodeaffinity.RequiredNodeAffinity
 	hasAffinity bool // the pod has a nodeSelector or required node affinity
 	compareOps  bool
 }
 
 func newInclusion(pod *corev1.Pod, fts framework.Features) inclusion {
-	in := inclusion{pod: pod, compareOps: fts.EnableTaintTolerationComparisonOperators}
+	in := inclusion{tolerations: pod.Spec.Tolerations, compareOps: fts.EnableTaintTolerationComparisonOperators}
 	a := pod.Spec.Affinity
 	in.hasAffinity = len(pod.Spec.NodeSelector) > 0 ||
 		(a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil)
@@ -345,20 +365,21 @@ func newInclusion(pod *corev1.Pod, fts framework.Features) inclusion {
 	return in
 }
 
-// includes is upstream's matchNodeInclusionPolicies.
-func (in *inclusion) includes(c *constraint, node *corev1.Node) bool {
-	if c.NodeAffinityPolicy == corev1.NodeInclusionPolicyHonor && in.hasAffinity && !in.affinity.Match(node) {
-		return false
-	}
-	if c.NodeTaintsPolicy == corev1.NodeInclusionPolicyHonor {
-		for i := range node.Spec.Taints {
-			t := &node.Spec.Taints[i]
-			if t.Effect != corev1.TaintEffectNoSchedule && t.Effect != corev1.TaintEffectNoExecute {
-				continue
-			}
-			if !helper.TolerationsTolerateTaint(in.pod.Spec.Tolerations, t, in.compareOps) {
-				return false
-			}
+// affinityOK reports whether node passes the pod's nodeSelector and required node affinity
+// (parse errors count as no match, as upstream ignores them).
+func (in *inclusion) affinityOK(node *corev1.Node) bool {
+	return !in.hasAffinity || in.affinity.Match(node)
+}
+
+// taintsOK reports whether the pod tolerates every NoSchedule and NoExecute taint of node.
+func (in *inclusion) taintsOK(node *corev1.Node) bool {
+	for i := range node.Spec.Taints {
+		t := &node.Spec.Taints[i]
+		if t.Effect != corev1.TaintEffectNoSchedule && t.Effect != corev1.TaintEffectNoExecute {
+			continue
+		}
+		if !helper.TolerationsTolerateTaint(in.tolerations, t, in.compareOps) {
+			return false
 		}
 	}
 	return true

@@ -3,9 +3,8 @@ package podtopologyspread
 import (
 	"math"
 
-	corev1 "k8s.io/api/core/v1"
-
 	"ksim.dev/ksim/scheduler/framework"
+	"ksim.dev/ksim/scheduler/plugins/helper"
 )
 
 // preScoreState is what Score reads (upstream's preScoreState): per soft constraint, the
@@ -23,6 +22,14 @@ type preScoreState struct {
 	emptyDomain []int32
 	weights     []float64
 	ignoredList []int32
+	topoSize    []int
+	// part[i][d] is count × weight + maxSkew − 1 of domain d, for the constraints that are not
+	// per node (hostname); skew[i] is maxSkew − 1.
+	part [][]float64
+	skew []float64
+
+	cs    *framework.CycleState
+	cycle uint64
 }
 
 // effectiveDomain is the domain counted for a node: a missing label counts as the empty value,
@@ -39,7 +46,7 @@ func (s *preScoreState) effectiveDomain(i int, slot int32) int32 {
 // zone constraint then still scores the nodes without zones by hostname alone), each
 // constraint is weighted by the log of its number of domains among feasible nodes, and the
 // matching pods of every eligible node are summed per domain. Skips the Score for a pod
-// without soft constraints. O(nodes × constraints).
+// without soft constraints. O(feasible nodes × constraints + nodes), no pass over pods.
 func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *framework.PodInfo, filtered []*framework.NodeInfo) *framework.Status {
 	c := state.Cluster()
 	if c == nil {
@@ -48,15 +55,15 @@ func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *framewor
 	if c.NumNodes() == 0 {
 		return statusSkip
 	}
-	requireAll := len(pod.Pod.Spec.TopologySpreadConstraints) > 0 || !pl.systemDefaulted
-	cs, err := pl.constraints(c, pod.Pod, corev1.ScheduleAnyway)
-	if err != nil {
-		return framework.AsStatus(err)
+	t := pl.cycleTemplate(state, c, pod.Pod)
+	requireAll := t.requireAll
+	if t.softErr != nil {
+		return framework.AsStatus(t.softErr)
 	}
+	cs := t.soft
 	if len(cs) == 0 {
 		return statusSkip
 	}
-	index(c, pod.Pod.Namespace, cs)
 	s := &pl.score
 	s.constraints = cs
 	s.counts = sizeRows(s.counts, cs, 1)
@@ -77,7 +84,7 @@ func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *framewor
 	}
 	s.ignoredList = s.ignoredList[:0]
 
-	topoSize := make([]int, len(cs))
+	s.topoSize = append(s.topoSize[:0], make([]int, len(cs))...)
 	for _, ni := range filtered {
 		slot := ni.Slot
 		if requireAll && !hasAllKeys(cs, slot) {
@@ -86,63 +93,94 @@ func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *framewor
 			continue
 		}
 		for i := range cs {
-			if cs[i].TopologyKey == corev1.LabelHostname {
+			if cs[i].isHost {
 				continue // counted per node in Score
 			}
 			if d := s.effectiveDomain(i, slot); !s.created[i][d] {
 				s.created[i][d] = true
-				topoSize[i]++
+				s.topoSize[i]++
 			}
 		}
 	}
 	s.weights = s.weights[:0]
 	for i := range cs {
-		size := topoSize[i]
-		if cs[i].TopologyKey == corev1.LabelHostname {
+		size := s.topoSize[i]
+		if cs[i].isHost {
 			size = len(filtered) - len(s.ignoredList)
 		}
 		s.weights = append(s.weights, math.Log(float64(size+2)))
 	}
 
-	in := newInclusion(pod.Pod, pl.fts)
-	for slot, ni := range c.Slots() {
-		if ni == nil {
+	// Only nodes holding matching pods add to a count.
+	el := t.eligibility(c, &t.softElig, cs, requireAll, pl.fts)
+	for i := range cs {
+		if cs[i].counter == nil || cs[i].isHost {
 			continue
 		}
-		node := ni.Node()
-		if !pl.fts.EnableNodeInclusionPolicyInPodTopologySpread && in.hasAffinity && !in.affinity.Match(node) {
-			continue
-		}
-		if requireAll && !hasAllKeys(cs, int32(slot)) {
-			continue
-		}
-		for i := range cs {
-			if pl.fts.EnableNodeInclusionPolicyInPodTopologySpread && !in.includes(&cs[i], node) {
+		ok, counts, created := el.ok[i], s.counts[i], s.created[i]
+		for slot, n := range cs[i].counter.PerNode {
+			if n == 0 || !ok[slot] {
 				continue
 			}
-			d := s.effectiveDomain(i, int32(slot))
-			if !s.created[i][d] {
-				continue
+			if d := s.effectiveDomain(i, int32(slot)); created[d] {
+				counts[d] += int64(n)
 			}
-			s.counts[i][d] += int64(cs[i].count(int32(slot)))
 		}
 	}
+	s.part = sizeRows(s.part, cs, 1)
+	s.skew = s.skew[:0]
+	for i := range cs {
+		s.skew = append(s.skew, float64(cs[i].MaxSkew-1))
+		if cs[i].isHost {
+			continue
+		}
+		for d, cnt := range s.counts[i] {
+			s.part[i][d] = float64(cnt)*s.weights[i] + s.skew[i]
+		}
+	}
+	s.cs, s.cycle = state, state.Cycle()
 	state.Write(preScoreStateKey, s)
 	return nil
+}
+
+// state returns the cycle's PreScore state.
+func (pl *PodTopologySpread) preScoreState(state *framework.CycleState) (*preScoreState, *framework.Status) {
+	if s := &pl.score; s.cs == state && s.cycle == state.Cycle() {
+		return s, nil
+	}
+	v, ok := state.Read(preScoreStateKey)
+	if !ok {
+		return nil, framework.AsStatus(errNoPreScore)
+	}
+	return v.(*preScoreState), nil
 }
 
 // Score sums, over the constraints whose label the node has, count × weight + maxSkew − 1,
 // where count is the matching pods in the node's domain (on the node itself for hostname), and
 // rounds. Ignored nodes score 0. O(constraints), no allocation.
 func (pl *PodTopologySpread) Score(state *framework.CycleState, _ *framework.PodInfo, node *framework.NodeInfo) (int64, *framework.Status) {
-	v, ok := state.Read(preScoreStateKey)
-	if !ok {
-		return 0, framework.AsStatus(errNoPreScore)
+	s, st := pl.preScoreState(state)
+	if st != nil {
+		return 0, st
 	}
-	s := v.(*preScoreState)
-	slot := node.Slot
+	return s.score(node.Slot), nil
+}
+
+// ScoreNodes is Score on every node at once.
+func (pl *PodTopologySpread) ScoreNodes(state *framework.CycleState, _ *framework.PodInfo, nodes []*framework.NodeInfo, scores []int64) *framework.Status {
+	s, st := pl.preScoreState(state)
+	if st != nil {
+		return st
+	}
+	for i, n := range nodes {
+		scores[i] = s.score(n.Slot)
+	}
+	return nil
+}
+
+func (s *preScoreState) score(slot int32) int64 {
 	if s.ignored[slot] {
-		return 0, nil
+		return 0
 	}
 	var score float64
 	for i := range s.constraints {
@@ -151,15 +189,13 @@ func (pl *PodTopologySpread) Score(state *framework.CycleState, _ *framework.Pod
 		if d == 0 {
 			continue
 		}
-		var cnt int64
-		if c.TopologyKey == corev1.LabelHostname {
-			cnt = int64(c.count(slot))
+		if c.isHost {
+			score += float64(c.count(slot))*s.weights[i] + s.skew[i]
 		} else {
-			cnt = s.counts[i][d]
+			score += s.part[i][d] // the same sum, done once per domain
 		}
-		score += float64(cnt)*s.weights[i] + float64(c.MaxSkew-1)
 	}
-	return int64(math.Round(score)), nil
+	return int64(math.Round(score))
 }
 
 // ScoreExtensions returns the plugin itself.
@@ -169,11 +205,10 @@ func (pl *PodTopologySpread) ScoreExtensions() framework.ScoreExtensions { retur
 // score) / max over the scored nodes, all 100 when max is 0, and 0 for ignored nodes
 // (upstream NormalizeScore).
 func (pl *PodTopologySpread) NormalizeScore(state *framework.CycleState, _ *framework.PodInfo, nodes []*framework.NodeInfo, scores []int64) *framework.Status {
-	v, ok := state.Read(preScoreStateKey)
-	if !ok {
-		return framework.AsStatus(errNoPreScore)
+	s, st := pl.preScoreState(state)
+	if st != nil {
+		return st
 	}
-	s := v.(*preScoreState)
 	var minScore int64 = math.MaxInt64
 	var maxScore int64
 	for i, n := range nodes {
@@ -183,6 +218,7 @@ func (pl *PodTopologySpread) NormalizeScore(state *framework.CycleState, _ *fram
 		minScore = min(minScore, scores[i])
 		maxScore = max(maxScore, scores[i])
 	}
+	var memo helper.Memo
 	for i, n := range nodes {
 		switch {
 		case s.ignored[n.Slot]:
@@ -190,7 +226,13 @@ func (pl *PodTopologySpread) NormalizeScore(state *framework.CycleState, _ *fram
 		case maxScore == 0:
 			scores[i] = framework.MaxNodeScore
 		default:
-			scores[i] = framework.MaxNodeScore * (maxScore + minScore - scores[i]) / maxScore
+			if v, ok := memo.Get(scores[i]); ok {
+				scores[i] = v
+				continue
+			}
+			v := framework.MaxNodeScore * (maxScore + minScore - scores[i]) / maxScore
+			memo.Put(scores[i], v)
+			scores[i] = v
 		}
 	}
 	return nil

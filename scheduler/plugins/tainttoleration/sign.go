@@ -21,3 +21,8 @@ func (pl *TaintToleration) SignParts() framework.SignPart { return framework.Sig
 
 // ReadsNodeObjectOnly marks that the plugin reads the node object only, not its pods.
 func (pl *TaintToleration) ReadsNodeObjectOnly() {}
+
+var _ framework.DefaultNormalizer = &TaintToleration{}
+
+// NormalizeReversed says that NormalizeScore is the default normalisation, reversed: true.
+func (pl *TaintToleration) NormalizeReversed() bool { return true }

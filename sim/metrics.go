@@ -1,0 +1,396 @@
+package sim
+
+import (
+	"hash/fnv"
+	"math"
+	"sort"
+	"time"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
+
+	"ksim.dev/ksim/autoscaler/hpa"
+	"ksim.dev/ksim/sim/scenario"
+	"ksim.dev/ksim/workloads"
+)
+
+// The metrics pipeline: what metrics-server (v0.9) serves the HPA, computed when an HPA sync
+// reads it rather than scraped on a timer (hpa-spec.md §9).
+//
+//   - Each node's kubelet is scraped every metricResolution (15 s by default) at a phase of its
+//     own, derived from the node's name, so scrape times are phase + k·resolution.
+//   - A pod's CPU is the average rate over the window between its node's last two scrapes at
+//     or before the sync, in nanocores, truncated: the integral of the load model's usage over
+//     the window, divided by it. The usage is a step function that changes when the trace does
+//     and when the owner's count of serving pods does; the integral takes the serving count's
+//     exact change times (the owner's Ready series) and reads the trace at every whole second
+//     of the window, which is exact when the trace's samples fall on whole seconds (as they do
+//     for every supported trace format and generator step) and otherwise off by at most one
+//     sample's step × the sub-second offset / the window.
+//   - Fresh containers: at the first scrape after the containers start, a container younger
+//     than 10 s has no usage (the pod is missing); an older one gets a synthetic sample of 0 at
+//     its start, so the window runs from the start. From the next scrape on the window is the
+//     resolution. All of a pod's containers start together here, so a pod is served exactly
+//     when every container has its samples.
+//   - A pod on a node that is down has no metrics (metrics-server cannot scrape the kubelet).
+//     Upstream would keep the last sample until the next scrape fails; ksim drops it at once.
+//   - Per container: the pod's CPU is split over its containers (and restartable init
+//     containers) in proportion to their CPU requests, equally when none requests any.
+//   - Memory: the working set at the last scrape. The load models carry no memory series yet,
+//     so a container's working set is half its memory request, plus the other half scaled by
+//     its pod's CPU usage over its CPU request (capped at 1): memory grows with load. A
+//     container without a memory request uses none.
+//
+// Custom and external metrics (the HPA's Pods, Object and External sources) come from a
+// CustomMetrics source.
+
+// CustomMetrics is where the engine reads the custom and external metrics an HPA asks for: a
+// Pods metric's value for each pod, an Object metric's value for its described object, an
+// External metric's value. A load model that knows request rates implements it (the requests
+// model's requestsPerSecond and podRequestsPerSecond are its natural source); until one is
+// plugged in, customMetrics returns noCustomMetrics, and such metrics fail as an HPA whose
+// adapter serves nothing fails.
+type CustomMetrics interface {
+	// Value returns the metric's value at time t in milli-units (Quantity.MilliValue of what
+	// the adapter would serve), or ok false when there is none. Cost: what the source costs;
+	// the engine calls it once per pod per Pods metric per sync, once per Object or External
+	// metric per sync.
+	Value(q MetricQuery, t time.Duration) (milli int64, ok bool)
+}
+
+// MetricQuery names one custom or external metric value.
+type MetricQuery struct {
+	Kind      autoscalingv2.MetricSourceType // Pods, Object or External
+	Namespace string                         // the HPA's
+	Name      string                         // the metric's name
+	Selector  *metav1.LabelSelector          // the metric's selector, nil for none
+	// Pod is the pod of a Pods metric; Object the described object of an Object metric.
+	Pod    *Pod
+	Object autoscalingv2.CrossVersionObjectReference
+	// Owner is the HPA's scale target.
+	Owner *Owner
+}
+
+// noCustomMetrics serves no custom or external metric.
+type noCustomMetrics struct{}
+
+func (noCustomMetrics) Value(MetricQuery, time.Duration) (int64, bool) { return 0, false }
+
+// customMetrics is the engine's source of custom and external metrics: each HPA reads it once,
+// when it is added. Today the source is the requests load model (requestMetrics).
+func (s *Simulation) customMetrics() CustomMetrics { return requestMetrics{s} }
+
+// requestMetrics serves the request rates of the requests load model as custom metrics, under
+// any metric name: a Pods metric is the requests per second each pod serves (what the
+// application would export), an Object or External metric the requests per second offered to
+// the HPA's target (what an ingress or a load balancer in front of it counts). A target whose
+// load is not a request load has no such metrics, as an HPA whose adapter serves nothing.
+type requestMetrics struct{ s *Simulation }
+
+func (r requestMetrics) Value(q MetricQuery, t time.Duration) (int64, bool) {
+	var rps float64
+	var ok bool
+	switch q.Kind {
+	case autoscalingv2.PodsMetricSourceType:
+		if q.Pod == nil {
+			return 0, false
+		}
+		rps, ok = r.s.podRequestsPerSecond(q.Pod, t)
+	default:
+		if q.Owner == nil {
+			return 0, false
+		}
+		rps, ok = r.s.requestsPerSecond(q.Owner, t)
+	}
+	if !ok {
+		return 0, false
+	}
+	return int64(math.Round(rps * 1000)), true
+}
+
+// minSampleAge is the youngest a container can be at its first scrape and still have a usage
+// (metrics-server: a rate needs 10 s of cumulative CPU).
+const minSampleAge = 10 * time.Second
+
+// scrapePhase is node n's scrape phase within the metric resolution: a hash of its name, in
+// whole seconds when the resolution allows, so that outputs are stable.
+func scrapePhase(n *Node, res time.Duration) time.Duration {
+	h := fnv.New64a()
+	h.Write([]byte(n.Name))
+	phase := time.Duration(h.Sum64() % uint64(res))
+	if res >= time.Second {
+		phase = phase.Truncate(time.Second)
+	}
+	return phase
+}
+
+// lastScrape is the last scrape of a node with phase phase at or before t.
+func lastScrape(t, phase, res time.Duration) time.Duration {
+	d := (t - phase) % res
+	if d < 0 {
+		d += res
+	}
+	return t - d
+}
+
+// sampleWindow returns the window metrics-server serves for a pod whose containers started at
+// started, at the last scrape ts: [ts-res, ts], [started, ts] at the first scrape after the
+// start, or ok false when the containers are too young (or not started by ts).
+func sampleWindow(started, ts, phase, res time.Duration) (from time.Duration, ok bool) {
+	first := lastScrape(started, phase, res)
+	if first < started {
+		first += res
+	}
+	switch {
+	case ts < first:
+		return 0, false
+	case ts == first:
+		if ts-started < minSampleAge {
+			return 0, false
+		}
+		return started, true
+	}
+	return ts - res, true
+}
+
+// metricsReader computes pods' resource metrics for one HPA sync. It caches the usage
+// integrals of full windows (pods on nodes with the same phase share them), so a sync costs
+// O(pods + distinct windows × window seconds).
+type metricsReader struct {
+	s     *Simulation
+	res   time.Duration
+	now   time.Duration
+	cache map[[2]time.Duration]float64
+}
+
+func (s *Simulation) newMetricsReader(cache map[[2]time.Duration]float64) *metricsReader {
+	clear(cache)
+	return &metricsReader{s: s, res: s.sc.Controllers.MetricResolution, now: s.now, cache: cache}
+}
+
+// podMetrics fills m with what metrics-server serves for p now, reusing m's containers and
+// maps; it returns false when it serves nothing for p.
+func (r *metricsReader) podMetrics(p *Pod, m *hpa.PodMetrics) bool {
+	if p.Phase < PodRunning || p.Phase > PodReady || p.Node == nil || !p.Node.Up {
+		return false
+	}
+	phase := scrapePhase(p.Node, r.res)
+	ts := lastScrape(r.now, phase, r.res)
+	from, ok := sampleWindow(p.StartedAt, ts, phase, r.res)
+	if !ok {
+		return false
+	}
+	nano := r.cpuNano(p, from, ts)
+	m.Timestamp, m.Window = ts, ts-from
+	fillContainers(m, &p.Obj.Spec, nano, r.podCPUMilliAt(p, ts))
+	return true
+}
+
+// cpuNano is p's average CPU over [from, to], in nanocores, truncated.
+func (r *metricsReader) cpuNano(p *Pod, from, to time.Duration) int64 {
+	if to <= from {
+		return 0
+	}
+	// The pod uses CPU only while it serves: from readiness until it stops (deletion).
+	if p.Phase != PodReady {
+		return 0
+	}
+	a, b := max(from, p.ReadyAt), to
+	if p.Deleting && p.Obj.DeletionTimestamp != nil {
+		b = min(b, p.Obj.DeletionTimestamp.Sub(epoch))
+	}
+	if b <= a {
+		return 0
+	}
+	var milliSeconds float64
+	if l := p.Owner.load; l != nil && l.model == scenario.ModelPerPod {
+		milliSeconds = r.integrate(p, a, b)
+	} else if a == from && b == to {
+		key := [2]time.Duration{a, b}
+		v, ok := r.cache[key]
+		if !ok {
+			v = r.integrate(p, a, b)
+			r.cache[key] = v
+		}
+		milliSeconds = v
+	} else {
+		milliSeconds = r.integrate(p, a, b)
+	}
+	return int64(milliSeconds * 1e6 / (to - from).Seconds())
+}
+
+// integrate is ∫_a^b of p's usage while serving, in millicore·seconds: the load model's usage
+// at each step's start, the steps ending at every whole second and every change of the owner's
+// serving count.
+func (r *metricsReader) integrate(p *Pod, a, b time.Duration) float64 {
+	o := p.Owner
+	l := o.load
+	if l == nil {
+		return 0
+	}
+	pts := o.result.Ready.Points
+	i := sort.Search(len(pts), func(k int) bool { return pts[k].T > a }) - 1
+	var sum float64
+	for u := a; u < b; {
+		next := min(b, u.Truncate(time.Second)+time.Second)
+		if i+1 < len(pts) && pts[i+1].T < next {
+			next = pts[i+1].T
+		}
+		n := 0
+		if i >= 0 {
+			n = int(pts[i].V)
+		}
+		sum += float64(usageMilliAt(p, l, u, n)) * (next - u).Seconds()
+		for i+1 < len(pts) && pts[i+1].T <= next {
+			i++
+		}
+		u = next
+	}
+	return sum
+}
+
+// usageMilliAt is a serving pod's usage under its owner's load at t when serving pods of the
+// owner serve: a share of the demand (aggregate, requests) or its own series (per-pod), capped
+// at its CPU limit. It mirrors podUsageMilli with the serving count of time t.
+func usageMilliAt(p *Pod, l *loadState, t time.Duration, serving int) int64 {
+	if l.model == scenario.ModelPerPod {
+		milli, _ := capMilli(l.podSeries(p).At(t), p.limitCPU)
+		return milli
+	}
+	perPod, _ := workloads.Share(l.demand.At(t), max(serving, 1), p.limitCPU)
+	return perPod
+}
+
+// podCPUMilliAt is p's instantaneous CPU at t (for the memory model).
+func (r *metricsReader) podCPUMilliAt(p *Pod, t time.Duration) int64 {
+	l := p.Owner.load
+	if l == nil || p.Phase != PodReady || t < p.ReadyAt {
+		return 0
+	}
+	pts := p.Owner.result.Ready.Points
+	i := sort.Search(len(pts), func(k int) bool { return pts[k].T > t }) - 1
+	n := 0
+	if i >= 0 {
+		n = int(pts[i].V)
+	}
+	return usageMilliAt(p, l, t, n)
+}
+
+// fillContainers writes the pod's containers into m: CPU split by request (nanocores), memory
+// from the working-set model. It reuses m's slice and maps.
+func fillContainers(m *hpa.PodMetrics, spec *corev1.PodSpec, cpuNano, cpuMilliNow int64) {
+	n := len(spec.Containers)
+	for i := range spec.InitContainers {
+		if isSidecar(&spec.InitContainers[i]) {
+			n++
+		}
+	}
+	if cap(m.Containers) < n {
+		m.Containers = make([]metricsv1beta1.ContainerMetrics, n)
+	}
+	m.Containers = m.Containers[:n]
+	var reqSum int64
+	forContainers(spec, func(c *corev1.Container) {
+		q := c.Resources.Requests[corev1.ResourceCPU]
+		reqSum += q.MilliValue()
+	})
+	podReq := reqSum
+	k := 0
+	var given int64
+	forContainers(spec, func(c *corev1.Container) {
+		out := &m.Containers[k]
+		out.Name = c.Name
+		if out.Usage == nil {
+			out.Usage = make(corev1.ResourceList, 2)
+		}
+		var share int64
+		switch {
+		case k == n-1:
+			share = cpuNano - given // the remainder: the pod's total stays exact
+		case reqSum > 0:
+			q := c.Resources.Requests[corev1.ResourceCPU]
+			share = int64(float64(cpuNano) * float64(q.MilliValue()) / float64(reqSum))
+		default:
+			share = cpuNano / int64(n)
+		}
+		given += share
+		out.Usage[corev1.ResourceCPU] = *resource.NewScaledQuantity(share, resource.Nano)
+		out.Usage[corev1.ResourceMemory] = *resource.NewQuantity(workingSet(c, cpuMilliNow, podReq), resource.BinarySI)
+		k++
+	})
+}
+
+// workingSet is a container's memory under the stand-in model: half its request, plus the
+// other half times its pod's CPU utilization (capped at 1).
+func workingSet(c *corev1.Container, podCPUMilli, podCPUReqMilli int64) int64 {
+	q, ok := c.Resources.Requests[corev1.ResourceMemory]
+	if !ok {
+		return 0
+	}
+	req := q.Value()
+	f := 1.0
+	if podCPUReqMilli > 0 {
+		f = min(1, float64(podCPUMilli)/float64(podCPUReqMilli))
+	}
+	return req/2 + int64(float64(req-req/2)*f)
+}
+
+// forContainers calls f on the pod's containers and then its restartable init containers, the
+// containers metrics-server reports for a running pod.
+func forContainers(spec *corev1.PodSpec, f func(*corev1.Container)) {
+	for i := range spec.Containers {
+		f(&spec.Containers[i])
+	}
+	for i := range spec.InitContainers {
+		if c := &spec.InitContainers[i]; isSidecar(c) {
+			f(c)
+		}
+	}
+}
+
+func isSidecar(c *corev1.Container) bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+}
+
+// customValues asks the custom metrics source for what the HPA's Pods, Object and External
+// metrics need at now, into in.Metrics (reusing its slices). pods are the samples' pods, in
+// order.
+func (s *Simulation) customValues(h *hpaState, pods []*Pod, in *hpa.Input) {
+	specs := h.as.Metrics()
+	if cap(in.Metrics) < len(specs) {
+		in.Metrics = make([]hpa.MetricValues, len(specs))
+	}
+	in.Metrics = in.Metrics[:len(specs)]
+	src := h.custom
+	ns := h.as.Namespace()
+	for i := range specs {
+		m := &specs[i]
+		v := &in.Metrics[i]
+		v.Pods, v.Object, v.External, v.Err = v.Pods[:0], nil, v.External[:0], nil
+		switch m.Type {
+		case autoscalingv2.PodsMetricSourceType:
+			q := MetricQuery{Kind: m.Type, Namespace: ns, Name: m.Pods.Metric.Name, Selector: m.Pods.Metric.Selector, Owner: h.target}
+			for _, p := range pods {
+				q.Pod = p
+				if milli, ok := src.Value(q, s.now); ok {
+					v.Pods = append(v.Pods, podMetricValue(p.Obj.Name, milli))
+				}
+			}
+		case autoscalingv2.ObjectMetricSourceType:
+			q := MetricQuery{Kind: m.Type, Namespace: ns, Name: m.Object.Metric.Name, Selector: m.Object.Metric.Selector,
+				Object: m.Object.DescribedObject, Owner: h.target}
+			if milli, ok := src.Value(q, s.now); ok {
+				mv := podMetricValue(m.Object.DescribedObject.Name, milli)
+				v.Object = &mv
+			}
+		case autoscalingv2.ExternalMetricSourceType:
+			q := MetricQuery{Kind: m.Type, Namespace: ns, Name: m.External.Metric.Name, Selector: m.External.Metric.Selector, Owner: h.target}
+			if milli, ok := src.Value(q, s.now); ok {
+				v.External = append(v.External, externalMetricValue(m.External.Metric.Name, milli))
+			}
+		}
+	}
+}
