@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -26,6 +27,9 @@ type hpaState struct {
 	pods    []*Pod
 	metrics []hpa.PodMetrics
 	windows map[[2]time.Duration]float64
+	// containerMetrics is set when some metric is a ContainerResource one, which reads the
+	// per-container usage rather than the pod's sums.
+	containerMetrics bool
 }
 
 func (s *Simulation) addHPAs() error {
@@ -53,6 +57,9 @@ func (s *Simulation) addHPAs() error {
 			Namespace: h.Namespace, Name: h.Name, Target: "Deployment/" + ref.Name,
 			MinReplicas: minR, MaxReplicas: h.Spec.MaxReplicas,
 		}}
+		for _, m := range h.Spec.Metrics {
+			st.containerMetrics = st.containerMetrics || m.Type == autoscalingv2.ContainerResourceMetricSourceType
+		}
 		st.res.Replicas.Add(s.now, float64(target.Replicas))
 		st.res.Ready.Add(s.now, 0)
 		target.hpa = st
@@ -93,6 +100,7 @@ func (s *Simulation) hpaSync(h *hpaState) {
 	}
 	h.metrics = h.metrics[:len(o.Pods)]
 	mr := s.newMetricsReader(h.windows)
+	mr.withContainers = h.containerMetrics
 	for i, p := range o.Pods {
 		if p.Phase == PodTerminated {
 			continue
@@ -105,7 +113,7 @@ func (s *Simulation) hpaSync(h *hpaState) {
 			Started:      p.Phase >= PodBound,
 			StartTime:    p.BoundAt,
 			ReadyChanged: p.ReadyAt,
-			Spec:         &p.Obj.Spec,
+			Spec:         podSpecForMetrics(p),
 		}
 		if !ps.Ready && p.Phase >= PodRunning {
 			ps.ReadyChanged = p.StartedAt
@@ -156,4 +164,15 @@ func podMetricValue(name string, milli int64) custommetrics.MetricValue {
 // externalMetricValue is an external metrics API item.
 func externalMetricValue(name string, milli int64) externalmetrics.ExternalMetricValue {
 	return externalmetrics.ExternalMetricValue{MetricName: name, Value: *resource.NewMilliQuantity(milli, resource.DecimalSI)}
+}
+
+// podSpecForMetrics is the spec the HPA reads a pod's requests from. A Deployment's pods all
+// carry its template's containers (only spec.nodeName and the resolved priority differ), so
+// they share the template's spec, and the HPA computes the requests once per template rather
+// than once per pod and sync.
+func podSpecForMetrics(p *Pod) *corev1.PodSpec {
+	if p.Owner.Kind == KindDeployment {
+		return &p.Owner.Template.Spec
+	}
+	return &p.Obj.Spec
 }

@@ -23,6 +23,8 @@ type Node struct {
 	allocCPU, allocMem, allocPods int64 // milli-CPU, bytes, count
 	reqCPU, reqMem                int64
 	result                        *NodeResult
+	nameHash                      uint64 // FNV-1a of Name, for the metrics scrape phase
+	nameHashed                    bool
 	notReadyTimer                 *event
 }
 

@@ -117,10 +117,14 @@ const minSampleAge = 10 * time.Second
 
 // scrapePhase is node n's scrape phase within the metric resolution: a hash of its name, in
 // whole seconds when the resolution allows, so that outputs are stable.
+// The name's hash is computed once per node.
 func scrapePhase(n *Node, res time.Duration) time.Duration {
-	h := fnv.New64a()
-	h.Write([]byte(n.Name))
-	phase := time.Duration(h.Sum64() % uint64(res))
+	if !n.nameHashed {
+		h := fnv.New64a()
+		h.Write([]byte(n.Name))
+		n.nameHash, n.nameHashed = h.Sum64(), true
+	}
+	phase := time.Duration(n.nameHash % uint64(res))
 	if res >= time.Second {
 		phase = phase.Truncate(time.Second)
 	}
@@ -164,6 +168,9 @@ type metricsReader struct {
 	res   time.Duration
 	now   time.Duration
 	cache map[[2]time.Duration]float64
+	// withContainers asks for per-container usage (a ContainerResource metric reads it); the
+	// whole-pod sums are always filled.
+	withContainers bool
 }
 
 func (s *Simulation) newMetricsReader(cache map[[2]time.Duration]float64) *metricsReader {
@@ -185,7 +192,7 @@ func (r *metricsReader) podMetrics(p *Pod, m *hpa.PodMetrics) bool {
 	}
 	nano := r.cpuNano(p, from, ts)
 	m.Timestamp, m.Window = ts, ts-from
-	fillContainers(m, &p.Obj.Spec, nano, r.podCPUMilliAt(p, ts))
+	fillContainers(m, &p.Obj.Spec, nano, r.podCPUMilliAt(p, ts), r.withContainers)
 	return true
 }
 
@@ -279,19 +286,25 @@ func (r *metricsReader) podCPUMilliAt(p *Pod, t time.Duration) int64 {
 	return usageMilliAt(p, l, t, n)
 }
 
-// fillContainers writes the pod's containers into m: CPU split by request (nanocores), memory
-// from the working-set model. It reuses m's slice and maps.
-func fillContainers(m *hpa.PodMetrics, spec *corev1.PodSpec, cpuNano, cpuMilliNow int64) {
+// fillContainers writes the pod's usage into m: CPU split among its containers by request
+// (nanocores), memory from the working-set model; always the sums (m.Summed), and the
+// per-container entries only when withContainers (a ContainerResource metric reads them). It
+// reuses m's slice and maps. Cost: O(containers), and no allocation once m has its maps.
+func fillContainers(m *hpa.PodMetrics, spec *corev1.PodSpec, cpuNano, cpuMilliNow int64, withContainers bool) {
 	n := len(spec.Containers)
 	for i := range spec.InitContainers {
 		if isSidecar(&spec.InitContainers[i]) {
 			n++
 		}
 	}
-	if cap(m.Containers) < n {
-		m.Containers = make([]metricsv1beta1.ContainerMetrics, n)
+	if withContainers {
+		if cap(m.Containers) < n {
+			m.Containers = make([]metricsv1beta1.ContainerMetrics, n)
+		}
+		m.Containers = m.Containers[:n]
+	} else {
+		m.Containers = m.Containers[:0]
 	}
-	m.Containers = m.Containers[:n]
 	var reqSum int64
 	forContainers(spec, func(c *corev1.Container) {
 		q := c.Resources.Requests[corev1.ResourceCPU]
@@ -300,12 +313,8 @@ func fillContainers(m *hpa.PodMetrics, spec *corev1.PodSpec, cpuNano, cpuMilliNo
 	podReq := reqSum
 	k := 0
 	var given int64
+	m.Summed, m.CPUMilli, m.MemoryMilli = true, 0, 0
 	forContainers(spec, func(c *corev1.Container) {
-		out := &m.Containers[k]
-		out.Name = c.Name
-		if out.Usage == nil {
-			out.Usage = make(corev1.ResourceList, 2)
-		}
 		var share int64
 		switch {
 		case k == n-1:
@@ -317,8 +326,19 @@ func fillContainers(m *hpa.PodMetrics, spec *corev1.PodSpec, cpuNano, cpuMilliNo
 			share = cpuNano / int64(n)
 		}
 		given += share
-		out.Usage[corev1.ResourceCPU] = *resource.NewScaledQuantity(share, resource.Nano)
-		out.Usage[corev1.ResourceMemory] = *resource.NewQuantity(workingSet(c, cpuMilliNow, podReq), resource.BinarySI)
+		mem := workingSet(c, cpuMilliNow, podReq)
+		// Quantity.MilliValue rounds up: a container's nanocores to whole millicores.
+		m.CPUMilli += (share + 999_999) / 1_000_000
+		m.MemoryMilli += mem * 1000
+		if withContainers {
+			out := &m.Containers[k]
+			out.Name = c.Name
+			if out.Usage == nil {
+				out.Usage = make(corev1.ResourceList, 2)
+			}
+			out.Usage[corev1.ResourceCPU] = *resource.NewScaledQuantity(share, resource.Nano)
+			out.Usage[corev1.ResourceMemory] = *resource.NewQuantity(mem, resource.BinarySI)
+		}
 		k++
 	})
 }

@@ -114,7 +114,7 @@ func TestFillContainers(t *testing.T) {
 		InitContainers: []corev1.Container{{Name: "init", Resources: req("1", "1Gi")}, {Name: "proxy", RestartPolicy: &always, Resources: req("100m", "100Mi")}},
 	}
 	var m hpa.PodMetrics
-	fillContainers(&m, spec, 250_000_001, 200) // 250.000001m; half the 400m of requests now
+	fillContainers(&m, spec, 250_000_001, 200, true) // 250.000001m; half the 400m of requests now
 	if len(m.Containers) != 2 || m.Containers[0].Name != "app" || m.Containers[1].Name != "proxy" {
 		t.Fatalf("containers %+v, want app and proxy", m.Containers)
 	}
@@ -129,9 +129,21 @@ func TestFillContainers(t *testing.T) {
 	if want := int64(100<<20 + 50<<20); mem.Value() != want {
 		t.Errorf("app memory %d, want %d (half of 200Mi, plus half × 50%% utilization)", mem.Value(), want)
 	}
+	// The sums are what the HPA would read from the containers: each container's MilliValue.
+	proxyMem := m.Containers[1].Usage[corev1.ResourceMemory]
+	if !m.Summed || m.CPUMilli != app.MilliValue()+proxy.MilliValue() || m.MemoryMilli != mem.MilliValue()+proxyMem.MilliValue() {
+		t.Errorf("sums cpu %dm, memory %d milli; want %dm and %d", m.CPUMilli, m.MemoryMilli,
+			app.MilliValue()+proxy.MilliValue(), mem.MilliValue()+proxyMem.MilliValue())
+	}
+	// Without containers asked for, the same sums and no per-container entries.
+	var sums hpa.PodMetrics
+	fillContainers(&sums, spec, 250_000_001, 200, false)
+	if len(sums.Containers) != 0 || sums.CPUMilli != m.CPUMilli || sums.MemoryMilli != m.MemoryMilli {
+		t.Errorf("sums only: %+v, want cpu %dm and memory %d with no containers", sums, m.CPUMilli, m.MemoryMilli)
+	}
 	// Reused: a second fill allocates no new containers or maps.
 	before := &m.Containers[0]
-	fillContainers(&m, spec, 0, 0)
+	fillContainers(&m, spec, 0, 0, true)
 	if &m.Containers[0] != before {
 		t.Error("fillContainers reallocated the containers")
 	}
@@ -157,6 +169,7 @@ func runMetricsScenario(t *testing.T, trace string, replicas int32, timing scena
 func metricsServedCPU(t *testing.T, s *Simulation, p *Pod) (nano int64, m hpa.PodMetrics, ok bool) {
 	t.Helper()
 	r := s.newMetricsReader(map[[2]time.Duration]float64{})
+	r.withContainers = true
 	if !r.podMetrics(p, &m) {
 		return 0, m, false
 	}

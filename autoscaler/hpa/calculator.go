@@ -101,6 +101,15 @@ func resourceValue(m *PodMetrics, res corev1.ResourceName, container string) (in
 		}
 		return 0, false
 	}
+	if m.Summed {
+		switch res {
+		case corev1.ResourceCPU:
+			return m.CPUMilli, true
+		case corev1.ResourceMemory:
+			return m.MemoryMilli, true
+		}
+		return 0, false
+	}
 	if len(m.Containers) == 0 {
 		return 0, false
 	}
@@ -279,6 +288,11 @@ type podTally struct {
 // metric's values (nil for resource metrics). withRequests reads requests (Utilization);
 // fallbackPercent is then max(100, target).
 func tally(now time.Duration, pods []PodSample, m *metricSource, pv *podsValues, withRequests bool, fallbackPercent int64, opts *Options) podTally {
+	var (
+		memoSpec *corev1.PodSpec
+		memoReq  int64
+		memoErr  error
+	)
 	var t podTally
 	cpu := m.cpuRules()
 	j := 0 // index among listed pods
@@ -308,11 +322,16 @@ func tally(now time.Duration, pods []PodSample, m *metricSource, pv *podsValues,
 		t.listed++
 		var req int64
 		if withRequests {
-			r, err := podRequest(p, m.resource, m.container)
-			if err != nil && t.reqErr == nil {
-				t.reqErr = err
+			// Pods of one template share a spec: compute its request once (a one-entry memo;
+			// the error names the first pod, as a fresh computation would for that pod).
+			if p.Spec == nil || p.Spec != memoSpec {
+				memoSpec = p.Spec
+				memoReq, memoErr = podRequest(p, m.resource, m.container)
 			}
-			req = r
+			if memoErr != nil && t.reqErr == nil {
+				t.reqErr = memoErr
+			}
+			req = memoReq
 		}
 		switch groupPod(now, p, ok, cpu, opts) {
 		case podReady:
