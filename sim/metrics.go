@@ -171,6 +171,7 @@ type metricsReader struct {
 	// withContainers asks for per-container usage (a ContainerResource metric reads it); the
 	// whole-pod sums are always filled.
 	withContainers bool
+	reqs           *containerRequests // the last spec's requests (requestsOf)
 }
 
 func (s *Simulation) newMetricsReader(cache map[[2]time.Duration]float64) *metricsReader {
@@ -192,7 +193,7 @@ func (r *metricsReader) podMetrics(p *Pod, m *hpa.PodMetrics) bool {
 	}
 	nano := r.cpuNano(p, from, ts)
 	m.Timestamp, m.Window = ts, ts-from
-	fillContainers(m, &p.Obj.Spec, nano, r.podCPUMilliAt(p, ts), r.withContainers)
+	fillContainers(m, r.requestsOf(podSpecForMetrics(p)), nano, r.podCPUMilliAt(p, ts), r.withContainers)
 	return true
 }
 
@@ -286,17 +287,44 @@ func (r *metricsReader) podCPUMilliAt(p *Pod, t time.Duration) int64 {
 	return usageMilliAt(p, l, t, n)
 }
 
+// containerRequests are the requests of the containers metrics-server reports for a pod spec
+// (its containers, then its sidecars), read once per spec.
+type containerRequests struct {
+	spec   *corev1.PodSpec
+	names  []string
+	cpu    []int64 // milli-CPU
+	mem    []int64 // bytes; -1 when the container requests no memory
+	cpuSum int64
+}
+
+// requestsOf returns the container requests of spec, from a one-entry memo: the pods of one
+// template share their spec (podSpecForMetrics), so a sync reads each template once.
+func (r *metricsReader) requestsOf(spec *corev1.PodSpec) *containerRequests {
+	if r.reqs != nil && r.reqs.spec == spec {
+		return r.reqs
+	}
+	cr := &containerRequests{spec: spec}
+	forContainers(spec, func(c *corev1.Container) {
+		q := c.Resources.Requests[corev1.ResourceCPU]
+		cr.names = append(cr.names, c.Name)
+		cr.cpu = append(cr.cpu, q.MilliValue())
+		cr.cpuSum += q.MilliValue()
+		m := int64(-1)
+		if q, ok := c.Resources.Requests[corev1.ResourceMemory]; ok {
+			m = q.Value()
+		}
+		cr.mem = append(cr.mem, m)
+	})
+	r.reqs = cr
+	return cr
+}
+
 // fillContainers writes the pod's usage into m: CPU split among its containers by request
 // (nanocores), memory from the working-set model; always the sums (m.Summed), and the
 // per-container entries only when withContainers (a ContainerResource metric reads them). It
 // reuses m's slice and maps. Cost: O(containers), and no allocation once m has its maps.
-func fillContainers(m *hpa.PodMetrics, spec *corev1.PodSpec, cpuNano, cpuMilliNow int64, withContainers bool) {
-	n := len(spec.Containers)
-	for i := range spec.InitContainers {
-		if isSidecar(&spec.InitContainers[i]) {
-			n++
-		}
-	}
+func fillContainers(m *hpa.PodMetrics, cr *containerRequests, cpuNano, cpuMilliNow int64, withContainers bool) {
+	n := len(cr.cpu)
 	if withContainers {
 		if cap(m.Containers) < n {
 			m.Containers = make([]metricsv1beta1.ContainerMetrics, n)
@@ -305,57 +333,47 @@ func fillContainers(m *hpa.PodMetrics, spec *corev1.PodSpec, cpuNano, cpuMilliNo
 	} else {
 		m.Containers = m.Containers[:0]
 	}
-	var reqSum int64
-	forContainers(spec, func(c *corev1.Container) {
-		q := c.Resources.Requests[corev1.ResourceCPU]
-		reqSum += q.MilliValue()
-	})
-	podReq := reqSum
-	k := 0
 	var given int64
 	m.Summed, m.CPUMilli, m.MemoryMilli = true, 0, 0
-	forContainers(spec, func(c *corev1.Container) {
+	for k := 0; k < n; k++ {
 		var share int64
 		switch {
 		case k == n-1:
 			share = cpuNano - given // the remainder: the pod's total stays exact
-		case reqSum > 0:
-			q := c.Resources.Requests[corev1.ResourceCPU]
-			share = int64(float64(cpuNano) * float64(q.MilliValue()) / float64(reqSum))
+		case cr.cpuSum > 0:
+			share = int64(float64(cpuNano) * float64(cr.cpu[k]) / float64(cr.cpuSum))
 		default:
 			share = cpuNano / int64(n)
 		}
 		given += share
-		mem := workingSet(c, cpuMilliNow, podReq)
+		mem := workingSet(cr.mem[k], cpuMilliNow, cr.cpuSum)
 		// Quantity.MilliValue rounds up: a container's nanocores to whole millicores.
 		m.CPUMilli += (share + 999_999) / 1_000_000
 		m.MemoryMilli += mem * 1000
 		if withContainers {
 			out := &m.Containers[k]
-			out.Name = c.Name
+			out.Name = cr.names[k]
 			if out.Usage == nil {
 				out.Usage = make(corev1.ResourceList, 2)
 			}
 			out.Usage[corev1.ResourceCPU] = *resource.NewScaledQuantity(share, resource.Nano)
 			out.Usage[corev1.ResourceMemory] = *resource.NewQuantity(mem, resource.BinarySI)
 		}
-		k++
-	})
+	}
 }
 
 // workingSet is a container's memory under the stand-in model: half its request, plus the
-// other half times its pod's CPU utilization (capped at 1).
-func workingSet(c *corev1.Container, podCPUMilli, podCPUReqMilli int64) int64 {
-	q, ok := c.Resources.Requests[corev1.ResourceMemory]
-	if !ok {
+// other half times its pod's CPU utilization (capped at 1). reqBytes -1 (no memory request)
+// gives 0.
+func workingSet(reqBytes, podCPUMilli, podCPUReqMilli int64) int64 {
+	if reqBytes < 0 {
 		return 0
 	}
-	req := q.Value()
 	f := 1.0
 	if podCPUReqMilli > 0 {
 		f = min(1, float64(podCPUMilli)/float64(podCPUReqMilli))
 	}
-	return req/2 + int64(float64(req-req/2)*f)
+	return reqBytes/2 + int64(float64(reqBytes-reqBytes/2)*f)
 }
 
 // forContainers calls f on the pod's containers and then its restartable init containers, the

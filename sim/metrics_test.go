@@ -114,7 +114,7 @@ func TestFillContainers(t *testing.T) {
 		InitContainers: []corev1.Container{{Name: "init", Resources: req("1", "1Gi")}, {Name: "proxy", RestartPolicy: &always, Resources: req("100m", "100Mi")}},
 	}
 	var m hpa.PodMetrics
-	fillContainers(&m, spec, 250_000_001, 200, true) // 250.000001m; half the 400m of requests now
+	fillContainers(&m, (&metricsReader{}).requestsOf(spec), 250_000_001, 200, true) // 250.000001m; half the 400m of requests now
 	if len(m.Containers) != 2 || m.Containers[0].Name != "app" || m.Containers[1].Name != "proxy" {
 		t.Fatalf("containers %+v, want app and proxy", m.Containers)
 	}
@@ -137,13 +137,13 @@ func TestFillContainers(t *testing.T) {
 	}
 	// Without containers asked for, the same sums and no per-container entries.
 	var sums hpa.PodMetrics
-	fillContainers(&sums, spec, 250_000_001, 200, false)
+	fillContainers(&sums, (&metricsReader{}).requestsOf(spec), 250_000_001, 200, false)
 	if len(sums.Containers) != 0 || sums.CPUMilli != m.CPUMilli || sums.MemoryMilli != m.MemoryMilli {
 		t.Errorf("sums only: %+v, want cpu %dm and memory %d with no containers", sums, m.CPUMilli, m.MemoryMilli)
 	}
 	// Reused: a second fill allocates no new containers or maps.
 	before := &m.Containers[0]
-	fillContainers(&m, spec, 0, 0, true)
+	fillContainers(&m, (&metricsReader{}).requestsOf(spec), 0, 0, true)
 	if &m.Containers[0] != before {
 		t.Error("fillContainers reallocated the containers")
 	}
