@@ -2,8 +2,8 @@ package sim
 
 import (
 	"fmt"
+
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -26,7 +26,7 @@ type hpaState struct {
 	in      hpa.Input
 	pods    []*Pod
 	metrics []hpa.PodMetrics
-	windows map[[2]time.Duration]float64
+	windows windowCache
 	// containerMetrics is set when some metric is a ContainerResource one, which reads the
 	// per-container usage rather than the pod's sums.
 	containerMetrics bool
@@ -53,7 +53,7 @@ func (s *Simulation) addHPAs() error {
 		if h.Spec.MinReplicas != nil {
 			minR = *h.Spec.MinReplicas
 		}
-		st := &hpaState{as: as, target: target, custom: s.customMetrics(), windows: map[[2]time.Duration]float64{}, res: &HPAResult{
+		st := &hpaState{as: as, target: target, custom: s.customMetrics(), res: &HPAResult{
 			Namespace: h.Namespace, Name: h.Name, Target: "Deployment/" + ref.Name,
 			MinReplicas: minR, MaxReplicas: h.Spec.MaxReplicas,
 		}}
@@ -99,7 +99,7 @@ func (s *Simulation) hpaSync(h *hpaState) {
 		h.metrics = append(h.metrics[:cap(h.metrics)], make([]hpa.PodMetrics, len(o.Pods)-cap(h.metrics))...)
 	}
 	h.metrics = h.metrics[:len(o.Pods)]
-	mr := s.newMetricsReader(h.windows)
+	mr := s.newMetricsReader(&h.windows)
 	mr.withContainers = h.containerMetrics
 	for i, p := range o.Pods {
 		if p.Phase == PodTerminated {

@@ -167,15 +167,15 @@ type metricsReader struct {
 	s     *Simulation
 	res   time.Duration
 	now   time.Duration
-	cache map[[2]time.Duration]float64
+	cache *windowCache
 	// withContainers asks for per-container usage (a ContainerResource metric reads it); the
 	// whole-pod sums are always filled.
 	withContainers bool
 	reqs           *containerRequests // the last spec's requests (requestsOf)
 }
 
-func (s *Simulation) newMetricsReader(cache map[[2]time.Duration]float64) *metricsReader {
-	clear(cache)
+func (s *Simulation) newMetricsReader(cache *windowCache) *metricsReader {
+	cache.reset()
 	return &metricsReader{s: s, res: s.sc.Controllers.MetricResolution, now: s.now, cache: cache}
 }
 
@@ -217,11 +217,10 @@ func (r *metricsReader) cpuNano(p *Pod, from, to time.Duration) int64 {
 	if l := p.Owner.load; l != nil && l.model == scenario.ModelPerPod {
 		milliSeconds = r.integrate(p, a, b)
 	} else if a == from && b == to {
-		key := [2]time.Duration{a, b}
-		v, ok := r.cache[key]
+		v, ok := r.cache.get(a, b)
 		if !ok {
 			v = r.integrate(p, a, b)
-			r.cache[key] = v
+			r.cache.put(a, b, v)
 		}
 		milliSeconds = v
 	} else {
@@ -431,4 +430,32 @@ func (s *Simulation) customValues(h *hpaState, pods []*Pod, in *hpa.Input) {
 			}
 		}
 	}
+}
+
+// windowCache holds, for one sync, the usage integral of a serving pod over each scrape window
+// seen so far: under the aggregate and requests models every serving pod of the owner uses the
+// same, and a sync sees at most one window per node scrape phase (15 on the default 1 s grid of
+// a 15 s resolution), so a linear search beats a map. Cost: O(windows) per lookup.
+type windowCache struct {
+	entries []windowIntegral
+}
+
+type windowIntegral struct {
+	a, b time.Duration
+	v    float64
+}
+
+func (c *windowCache) reset() { c.entries = c.entries[:0] }
+
+func (c *windowCache) get(a, b time.Duration) (float64, bool) {
+	for i := range c.entries {
+		if e := &c.entries[i]; e.a == a && e.b == b {
+			return e.v, true
+		}
+	}
+	return 0, false
+}
+
+func (c *windowCache) put(a, b time.Duration, v float64) {
+	c.entries = append(c.entries, windowIntegral{a, b, v})
 }

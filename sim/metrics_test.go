@@ -168,7 +168,7 @@ func runMetricsScenario(t *testing.T, trace string, replicas int32, timing scena
 
 func metricsServedCPU(t *testing.T, s *Simulation, p *Pod) (nano int64, m hpa.PodMetrics, ok bool) {
 	t.Helper()
-	r := s.newMetricsReader(map[[2]time.Duration]float64{})
+	r := s.newMetricsReader(&windowCache{})
 	r.withContainers = true
 	if !r.podMetrics(p, &m) {
 		return 0, m, false

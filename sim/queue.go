@@ -1,57 +1,80 @@
 package sim
 
 import (
-	"sort"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
+
+	"ksim.dev/ksim/scheduler"
+	"ksim.dev/ksim/scheduler/queue"
 )
 
-// The scheduling queue, as kube-scheduler's (pkg/scheduler/backend/queue/scheduling_queue.go)
-// keeps it in outline: pods wait in the active queue, ordered by priority then by the time they
-// entered it (PrioritySort); a pod the scheduler rejects goes to the unschedulable pods and
-// comes back when the cluster changes (a node added or changed, a pod gone) or after 5 minutes;
-// a pod that comes back early waits out its backoff (1 s, doubling, at most 10 s).
+// The scheduling queue is kube-scheduler's (scheduler/queue: active, backoff and error backoff
+// queues, the unschedulable pool, queueing hints, the 5-minute flush); this file drives it in
+// the engine's virtual time:
+//
+//   - A scheduling cycle (evScheduleCycle) first does what the 1 s backoff flush would have
+//     done by now, then pops and tries pods until the active and backoff queues are empty: an
+//     attempt takes no simulated time, so the scheduler drains them at once, as a real one does
+//     when it keeps up.
+//   - Every change the scheduler's informers would see (a node added, updated or removed, a pod
+//     bound, a bound pod gone or terminal, a nomination dropped) becomes a cluster event that
+//     moves the unschedulable pods it may help, by the hints of the plugins that rejected them,
+//     and wakes a cycle when it moved one.
+//   - A cycle is woken for the error backoff queue (pods that failed for no plugin's reason)
+//     when its first pod's backoff ends, and evFlushUnschedulable runs the 30 s flush only at
+//     the ticks where a pod is due.
 
-const (
-	podInitialBackoff          = 1 * time.Second
-	podMaxBackoff              = 10 * time.Second
-	podMaxInUnschedulable      = 5 * time.Minute  // podMaxInUnschedulablePodsDuration
-	unschedulableFlushInterval = 30 * time.Second // flushUnschedulablePodsLeftover period
-)
+// maxAttemptsPerCycle bounds the attempts of one evScheduleCycle; the rest go on in another
+// event at the same time, so that a run that keeps requeueing pods hits spec.limits.maxEvents.
+const maxAttemptsPerCycle = 100_000
 
-// backoff is a pod's backoff after its n-th failed attempt: 1 s doubled per earlier failure,
-// at most 10 s (calculateBackoffDuration).
-func backoff(attempts int) time.Duration {
-	d := podInitialBackoff
-	for i := 1; i < attempts; i++ {
-		d *= 2
-		if d >= podMaxBackoff {
-			return podMaxBackoff
-		}
-	}
-	return d
+// schedQueue is the engine's scheduling queue and the state around it (preemption.go).
+type schedQueue struct {
+	q *queue.Queue[*Pod]
+	// nominated are the pending pods with a status.nominatedNodeName, by UID.
+	nominated map[string]*Pod
+	pdbs      []*pdbState
+	pdbsStale bool // a pod may have stopped counting as healthy since the PDBs were computed
 }
 
-// enqueue puts p in the active queue, to be tried at readyAt or later.
+// initQueue makes the queue for the scheduler's profiles and loads the scenario's
+// PodDisruptionBudgets.
+func (s *Simulation) initQueue(cfg scheduler.Config) {
+	profiles := cfg.Profiles
+	if len(profiles) == 0 {
+		profiles = []scheduler.Profile{scheduler.DefaultProfile()}
+	}
+	qc := queue.Config{}
+	for _, p := range profiles {
+		qc.Profiles = append(qc.Profiles, queue.ProfileOf(p))
+	}
+	s.sq = schedQueue{q: queue.New[*Pod](qc), nominated: map[string]*Pod{}}
+	s.initPDBs()
+}
+
+// enqueue puts a new pod in the active queue. readyAt is when it may first be tried (now, for
+// every caller).
 func (s *Simulation) enqueue(p *Pod, readyAt time.Duration) {
 	if p.queued == notQueued {
 		s.pendingChanged(+1)
 	}
 	p.queued = inActiveQ
-	p.queuedAt = s.now
-	p.backoffUntil = readyAt
-	s.activeQ = append(s.activeQ, p)
+	s.sq.q.Add(p, p.Obj, s.now)
 	s.wakeCycleAt(readyAt)
 }
 
-// dequeue takes p out of whichever queue holds it. Queues drop such entries lazily.
+// dequeue takes p out of the queue (it is deleted, or bound without the scheduler).
 func (s *Simulation) dequeue(p *Pod) {
 	if p.queued != notQueued {
 		p.queued = notQueued
 		s.pendingChanged(-1)
 	}
+	s.sq.q.Remove(p)
 }
 
-// pendingCount is kept by enqueue/dequeue and recorded as the Pending series.
+// pendingChanged is kept by enqueue/dequeue and recorded as the Pending series.
 func (s *Simulation) pendingChanged(delta int) {
 	s.pending += delta
 	s.res.Pending.Add(s.now, float64(s.pending))
@@ -71,133 +94,140 @@ func (s *Simulation) wakeCycleAt(t time.Duration) {
 	s.cycleAt = s.schedule(t, &event{kind: evScheduleCycle})
 }
 
-// scheduleCycle tries every pod of the active queue whose backoff has passed, in queue order.
-// Cost: O(q log q) for the sort plus one Schedule call per pod.
+// scheduleCycle tries the pods of the active queue, then of the backoff queue, until both are
+// empty. Cost: one ScheduleWithPreemption and O(log q) per attempt.
 func (s *Simulation) scheduleCycle() {
-	var due []*Pod
-	later := s.activeQ[:0]
-	next := time.Duration(-1)
-	for _, p := range s.activeQ {
-		if p.queued != inActiveQ {
-			continue
+	q := s.sq.q
+	q.FlushBackoffCompleted(s.now)
+	s.sq.pdbsStale = true // pods became ready or stopped being since the last cycle
+	for n := 0; ; n++ {
+		if n == maxAttemptsPerCycle {
+			s.wakeCycleAt(s.now)
+			return
 		}
-		if p.backoffUntil <= s.now {
-			due = append(due, p)
-		} else {
-			later = append(later, p)
-			if next < 0 || p.backoffUntil < next {
-				next = p.backoffUntil
-			}
+		p, _, ok := q.Pop()
+		if !ok {
+			break
 		}
+		s.attempt(p)
 	}
-	for i := len(later); i < len(s.activeQ); i++ {
-		s.activeQ[i] = nil
-	}
-	s.activeQ = later
-	sort.SliceStable(due, func(i, j int) bool {
-		pi, pj := *due[i].Obj.Spec.Priority, *due[j].Obj.Spec.Priority
-		if pi != pj {
-			return pi > pj
-		}
-		if due[i].queuedAt != due[j].queuedAt {
-			return due[i].queuedAt < due[j].queuedAt
-		}
-		return due[i].ID < due[j].ID
-	})
-	for _, p := range due {
-		if p.queued != inActiveQ { // deleted while this cycle ran
-			continue
-		}
-		s.dequeue(p)
-		s.setReasons(p, nil)
-		explain := len(s.res.Explained) < s.opts.MaxExplained
-		res := s.sched.Schedule(s.snap, p.Obj, explain)
-		if explain && (res.Node != "" || p.attempts == 0) {
-			s.res.Explained = append(s.res.Explained, ExplainedAttempt{T: s.now,
-				Pod: p.Obj.Namespace + "/" + p.Obj.Name, Node: res.Node, Reason: res.Reason, Explanation: res.Explanation})
-		}
-		if res.Node != "" {
-			s.bind(p, s.nodeByName[res.Node])
-			continue
-		}
-		s.markUnschedulable(p, res.Reason)
-		reasons := make([]string, len(res.Reasons))
-		for i, rc := range res.Reasons {
-			reasons[i] = rc.Reason
-		}
-		s.setReasons(p, reasons)
-	}
-	if next >= 0 {
-		s.wakeCycleAt(next)
+	if t, ok := q.NextWake(s.now); ok {
+		s.wakeCycleAt(t)
 	}
 }
 
-// markUnschedulable parks p until the cluster changes.
-func (s *Simulation) markUnschedulable(p *Pod, reason string) {
-	p.attempts++
-	p.backoffUntil = s.now + backoff(p.attempts)
-	p.queued = inUnschedulableQ
-	p.unschedulableSince = s.now
-	s.pendingChanged(+1)
-	s.unschedulable = append(s.unschedulable, p)
-	if !p.firstFailureLogged {
-		p.firstFailureLogged = true
-		s.logf("unschedulable", "pod/"+p.Obj.Namespace+"/"+p.Obj.Name, "%s", reason)
+// attempt runs one scheduling attempt for the popped pod p and acts on the result.
+func (s *Simulation) attempt(p *Pod) {
+	s.refreshPDBs()
+	s.setReasons(p, nil)
+	explain := len(s.res.Explained) < s.opts.MaxExplained
+	res := s.sched.ScheduleWithPreemption(s.snap, p.Obj, explain)
+	if explain && (res.Node != "" || p.attempts == 0) {
+		s.res.Explained = append(s.res.Explained, ExplainedAttempt{T: s.now,
+			Pod: p.Obj.Namespace + "/" + p.Obj.Name, Node: res.Node, Reason: res.Reason, Explanation: res.Explanation})
 	}
-	if s.flushAt == nil {
-		s.flushAt = s.schedule(nextFlush(s.now+podMaxInUnschedulable), &event{kind: evFlushUnschedulable})
-	}
-}
-
-// nextFlush rounds t up to the flush loop's 30 s grid.
-func nextFlush(t time.Duration) time.Duration {
-	if r := t % unschedulableFlushInterval; r != 0 {
-		t += unschedulableFlushInterval - r
-	}
-	return t
-}
-
-// wakeUnschedulable moves every unschedulable pod back to the active queue (each still waits
-// out its backoff): the cluster changed in a way that may let it fit.
-func (s *Simulation) wakeUnschedulable() {
-	if len(s.unschedulable) == 0 {
+	if res.Node != "" {
+		s.sq.q.Done(p)
+		p.queued = notQueued
+		s.pendingChanged(-1)
+		s.bind(p, s.nodeByName[res.Node])
 		return
 	}
-	for _, p := range s.unschedulable {
-		if p.queued != inUnschedulableQ {
-			continue
-		}
-		s.dequeue(p)
-		s.enqueue(p, max(s.now, p.backoffUntil))
+	if res.NoProfile {
+		s.sq.q.Park(p) // kube-scheduler leaves it to the scheduler it names
+	} else {
+		s.sq.q.AddUnschedulable(p, res.UnschedulablePlugins, s.now)
 	}
-	clear(s.unschedulable)
-	s.unschedulable = s.unschedulable[:0]
+	p.attempts++
+	if !p.firstFailureLogged {
+		p.firstFailureLogged = true
+		s.logf("unschedulable", "pod/"+p.Obj.Namespace+"/"+p.Obj.Name, "%s", res.Reason)
+	}
+	reasons := make([]string, len(res.Reasons))
+	for i, rc := range res.Reasons {
+		reasons[i] = rc.Reason
+	}
+	s.setReasons(p, reasons)
+	if s.flushAt == nil {
+		if t, ok := s.sq.q.NextFlush(); ok {
+			s.flushAt = s.schedule(t, &event{kind: evFlushUnschedulable})
+		}
+	}
+	if res.PostFilter != nil {
+		s.postFilter(p, res.PostFilter)
+	}
 }
 
-// flushUnschedulable moves pods that have waited podMaxInUnschedulable back to the active queue.
+// flushUnschedulable is the 30 s flush tick: pods that waited 5 minutes leave the pool.
 func (s *Simulation) flushUnschedulable() {
-	keep := s.unschedulable[:0]
-	var next time.Duration = -1
-	for _, p := range s.unschedulable {
-		if p.queued != inUnschedulableQ {
-			continue
-		}
-		if s.now-p.unschedulableSince >= podMaxInUnschedulable {
-			s.dequeue(p)
-			s.enqueue(p, max(s.now, p.backoffUntil))
-			continue
-		}
-		keep = append(keep, p)
-		if t := p.unschedulableSince + podMaxInUnschedulable; next < 0 || t < next {
-			next = t
-		}
+	if s.sq.q.FlushUnschedulableLeftover(s.now) > 0 {
+		s.wakeCycleAt(s.now)
 	}
-	for i := len(keep); i < len(s.unschedulable); i++ {
-		s.unschedulable[i] = nil
+	if t, ok := s.sq.q.NextFlush(); ok {
+		s.flushAt = s.schedule(t, &event{kind: evFlushUnschedulable})
 	}
-	s.unschedulable = keep
-	if next >= 0 {
-		s.flushAt = s.schedule(nextFlush(next), &event{kind: evFlushUnschedulable})
+}
+
+// clusterEvent tells the queue of a change; preCheck (nil: all) limits the pods it may move.
+func (s *Simulation) clusterEvent(ev queue.Event, preCheck func(*corev1.Pod) bool) {
+	if s.sq.q.MoveAllToActiveOrBackoff(ev, s.now, preCheck) > 0 {
+		s.wakeCycleAt(s.now)
+	}
+}
+
+// nodeUpdated tells the queue of a node's change, one event per kind of change.
+func (s *Simulation) nodeUpdated(old, cur *corev1.Node) {
+	if old == nil {
+		s.clusterEvent(queue.NodeAdded(cur), nil)
+		return
+	}
+	for _, ev := range queue.NodeUpdated(old, cur) {
+		s.clusterEvent(ev, nil)
+	}
+}
+
+// podBound records what binding p changes beyond the engine's books: the kubelet's
+// status.startTime (preemption prefers to spare older pods), the end of its nomination, and
+// the AssignedPod/Add event.
+func (s *Simulation) podBound(p *Pod) {
+	t := apiTime(s.now)
+	p.Obj.Status.StartTime = &t
+	if p.Obj.Status.NominatedNodeName != "" {
+		// ClearingNominatedNodeNameAfterBinding (beta, on in v1.37); AddPod has dropped the
+		// scheduler's record of it.
+		p.Obj.Status.NominatedNodeName = ""
+		delete(s.sq.nominated, string(p.Obj.UID))
+	}
+	s.clusterEvent(queue.AssignedPodAdded(p.Obj), nil)
+}
+
+// podDeleted tells the queue that p is gone (deleted, or terminal: the scheduler's informer
+// drops Succeeded pods). A bound pod frees its node; a pending pod that was nominated frees the
+// room it held, for the pods of no higher priority.
+func (s *Simulation) podDeleted(p *Pod) {
+	if p.Node != nil {
+		s.clusterEvent(queue.AssignedPodDeleted(p.Obj), nil)
+		return
+	}
+	s.sq.q.Remove(p)
+	if p.Obj.Status.NominatedNodeName != "" {
+		s.setNomination(p, "")
+	}
+}
+
+// lowerOrEqual is upstream's getLEPriorityPreCheck.
+func lowerOrEqual(prio int32) func(*corev1.Pod) bool {
+	return func(p *corev1.Pod) bool { return corev1helpers.PodPriority(p) <= prio }
+}
+
+// countPendingAtEnd fills the pending counts of the Result: every queued pod, and those the
+// scheduler had rejected at least once.
+func (s *Simulation) countPendingAtEnd() {
+	for _, p := range s.sq.q.Items() {
+		s.res.Pods.PendingAtEnd++
+		if p.attempts > 0 {
+			s.res.Pods.UnschedulableAtEnd++
+		}
 	}
 }
 
