@@ -191,9 +191,29 @@ func (r *metricsReader) podMetrics(p *Pod, m *hpa.PodMetrics) bool {
 	if !ok {
 		return false
 	}
-	nano := r.cpuNano(p, from, ts)
 	m.Timestamp, m.Window = ts, ts-from
+	// A pod that served through the whole window, under a model where every serving pod of the
+	// owner uses the same (not per-pod), has the same sums as any other such pod of this sync
+	// with the same window: compute them once per window.
+	shared := !r.withContainers && p.Phase == PodReady && p.ReadyAt <= from && !p.Deleting && !p.NotReady &&
+		(p.Owner.load == nil || p.Owner.load.model != scenario.ModelPerPod)
+	if shared {
+		if e := r.cache.find(from, ts); e != nil && e.hasSums {
+			m.Containers = m.Containers[:0]
+			m.Summed, m.CPUMilli, m.MemoryMilli = true, e.cpuMilli, e.memMilli
+			return true
+		}
+	}
+	nano := r.cpuNano(p, from, ts)
 	fillContainers(m, r.requestsOf(podSpecForMetrics(p)), nano, r.podCPUMilliAt(p, ts), r.withContainers)
+	if shared {
+		e := r.cache.find(from, ts)
+		if e == nil {
+			r.cache.put(from, ts, r.integrate(p, from, ts))
+			e = r.cache.find(from, ts)
+		}
+		e.hasSums, e.cpuMilli, e.memMilli = true, m.CPUMilli, m.MemoryMilli
+	}
 	return true
 }
 
@@ -442,20 +462,31 @@ type windowCache struct {
 
 type windowIntegral struct {
 	a, b time.Duration
-	v    float64
+	v    float64 // the usage integral, millicore·seconds
+	// The pod's metric sums for the window (see podMetrics), once a pod that served through
+	// it has been read.
+	hasSums            bool
+	cpuMilli, memMilli int64
 }
 
 func (c *windowCache) reset() { c.entries = c.entries[:0] }
 
 func (c *windowCache) get(a, b time.Duration) (float64, bool) {
-	for i := range c.entries {
-		if e := &c.entries[i]; e.a == a && e.b == b {
-			return e.v, true
-		}
+	if e := c.find(a, b); e != nil {
+		return e.v, true
 	}
 	return 0, false
 }
 
+func (c *windowCache) find(a, b time.Duration) *windowIntegral {
+	for i := range c.entries {
+		if e := &c.entries[i]; e.a == a && e.b == b {
+			return e
+		}
+	}
+	return nil
+}
+
 func (c *windowCache) put(a, b time.Duration, v float64) {
-	c.entries = append(c.entries, windowIntegral{a, b, v})
+	c.entries = append(c.entries, windowIntegral{a: a, b: b, v: v})
 }
