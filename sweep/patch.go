@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"ksim.dev/ksim/internal/suggest"
+
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -451,46 +453,8 @@ func set(node any, steps []step, v any) any {
 
 // didYouMean suggests the name in known closest to key, if it is close enough to be a typo.
 func didYouMean(key string, known []string) string {
-	best, bestD := "", math.MaxInt
-	lk := strings.ToLower(key)
-	for _, k := range known {
-		if d := editDistance(lk, strings.ToLower(k)); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if best != "" && bestD <= max(1, min(3, len(key)/4)) {
+	if best := suggest.Closest(key, known); best != "" {
 		return fmt.Sprintf("; did you mean %q?", best)
 	}
 	return ""
-}
-
-// editDistance is the optimal string alignment distance between short strings a and b:
-// insertions, deletions, substitutions and swaps of two adjacent bytes each cost 1 (so "laod"
-// is one step from "load", as the scenario loader counts).
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return math.MaxInt
-	}
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			c = min(c, prev[j]+1, cur[j-1]+1)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				c = min(c, prev2[j-2]+1)
-			}
-			cur[j] = c
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"ksim.dev/ksim/internal/suggest"
+
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -275,62 +277,13 @@ func collectFields(t reflect.Type, f *structFields, depth int) {
 // close (a typo, or the wrong case), else the list of known names when it is short.
 func unknownFieldMsg(key string, known []string) string {
 	msg := fmt.Sprintf("unknown field %q", key)
-	if s := closest(key, known); s != "" {
+	if s := suggest.Closest(key, known); s != "" {
 		return msg + fmt.Sprintf("; did you mean %q?", s)
 	}
 	if len(known) <= 16 {
 		return msg + "; allowed: " + strings.Join(known, ", ")
 	}
 	return msg + fmt.Sprintf("; this object has %d fields (see `kubectl explain`)", len(known))
-}
-
-// closest returns the name in known nearest to key, if it is near enough to be a typo.
-func closest(key string, known []string) string {
-	best, bestD := "", math.MaxInt
-	lk := strings.ToLower(key)
-	for _, k := range known {
-		if strings.ToLower(k) == lk {
-			return k
-		}
-		if d := editDistance(lk, strings.ToLower(k)); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if bestD <= max(1, min(3, utf8.RuneCountInString(key)/4)) {
-		return best
-	}
-	return ""
-}
-
-// editDistance is the optimal string alignment distance between a and b (bytes): insertions,
-// deletions, substitutions and swaps of two adjacent bytes each cost 1. For short names only.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return math.MaxInt
-	}
-	// d[i][j] is the distance between a[:i] and b[:j]; three rows suffice.
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			c = min(c, prev[j]+1, cur[j-1]+1)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				c = min(c, prev2[j-2]+1)
-			}
-			cur[j] = c
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }
 
 // wrongType says what t wants and what v is.

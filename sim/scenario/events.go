@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/validate/content"
+	"ksim.dev/ksim/internal/suggest"
 )
 
 // Event actions, as written in spec.events.
@@ -293,7 +294,7 @@ func (l *loader) checkEventNodes(src objSrc, pending []pendingEvent) {
 				f := fmt.Sprintf("%s[%d]", p.selField, j)
 				if at, ok := removed[name]; ok {
 					l.errAt(src, f, "node %s was removed at %s, before this event at %s", quoteShort(name), at, ev.At)
-				} else if s := closest(name, liveNames()); s != "" {
+				} else if s := suggest.Closest(name, liveNames()); s != "" {
 					l.errAt(src, f, "no node %s at %s; did you mean %s?", quoteShort(name), ev.At, quoteShort(s))
 				} else if names := liveNames(); len(names) > 0 {
 					l.errAt(src, f, "no node %s at %s (nodes then: %s)", quoteShort(name), ev.At, listShort(names, 8))

@@ -11,6 +11,8 @@ import (
 	"testing/fstest"
 	"time"
 
+	"ksim.dev/ksim/internal/suggest"
+
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -622,7 +624,7 @@ func TestEditDistance(t *testing.T) {
 		a, b string
 		want int
 	}{{"", "", 0}, {"spec", "sepc", 1}, {"resource", "resources", 1}, {"kitten", "sitting", 3}, {"abc", "", 3}} {
-		eq(t, tc.a+"/"+tc.b, editDistance(tc.a, tc.b), tc.want)
+		eq(t, tc.a+"/"+tc.b, suggest.Distance(tc.a, tc.b), tc.want)
 	}
 }
 
