@@ -22,6 +22,13 @@
 //	func DefaultProfile() Profile
 //	func New(cfg Config, rng *rand.Rand) (*Scheduler, error)    // zero Config: upstream's defaults
 //	func (s *Scheduler) Schedule(snap *Snapshot, pod *corev1.Pod, explain bool) Result
+//	func (s *Scheduler) ScheduleWithPreemption(snap *Snapshot, pod *corev1.Pod, explain bool) Result
+//	func (s *Snapshot) NominatePod(p *corev1.Pod)              // status.nominatedNodeName
+//	func (s *Snapshot) UpsertPDB(pdb *policyv1.PodDisruptionBudget) // and RemovePDB
+//
+// The scheduling queue is package scheduler/queue; preemption (the DefaultPreemption PostFilter
+// plugin, ScheduleWithPreemption) and nominated pods are in preemption.go; docs/scheduling.md
+// describes both.
 //
 // # Profiles
 //
@@ -50,6 +57,7 @@
 //	InterPodAffinity                 PreFilter, Filter, PreScore, Score  2 (hardPodAffinityWeight 1)
 //	NodeResourcesBalancedAllocation  PreScore, Score                     1
 //	ImageLocality                    Score                               1
+//	DefaultPreemption                PostFilter (ScheduleWithPreemption only)
 //
 // The other plugins of upstream's default profile are left out, and so neither filter nor
 // score: SchedulingGates, VolumeRestrictions, NodeVolumeLimits, VolumeBinding, VolumeZone,
@@ -80,8 +88,10 @@
 //   - Upstream's OpportunisticBatching (a cache that reuses the previous pod's scores for a pod
 //     of the same signature within 500 ms of wall-clock time) is not modelled: every pod is
 //     scheduled afresh.
-//   - Other pods nominated to a node (by preemption) are not counted against it while
-//     filtering, as upstream's RunFilterPluginsWithNominatedPods does: there is no queue yet.
+//   - Pods nominated to nodes live in the Snapshot (NominatePod), not in a queue's nominator;
+//     they are counted while filtering as upstream's RunFilterPluginsWithNominatedPods does.
+//     See preemption.go and plugins/defaultpreemption for preemption's own deterministic
+//     choices.
 //   - A pod that a PreFilter plugin restricts to named nodes (spec.nodeName, or matchFields
 //     metadata.name) has those nodes filtered in snapshot order; upstream walks them in Go map
 //     order.

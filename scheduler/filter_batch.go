@@ -25,65 +25,76 @@ func (s *Scheduler) batchable() bool {
 }
 
 // findBatched is findNodesThatPassFilters's loop when the filters that are not node-local all
-// filter in batches: the nodes are taken in chunks, in the same rotating order from start, the
-// batch filters give their verdicts for a chunk at once, and each node's verdict is, as in
-// runFilters, the first plugin in profile order that rejects it. The same nodes are looked at,
-// and the search stops at the same node, as with runFilters; a batch filter may have judged a
-// few nodes of the last chunk that the search did not reach, which changes nothing (filters
-// are pure).
+// filter in batches: the nodes are taken in chunks, in the same rotating order from start; each
+// node's cached local verdict comes first, the batch filters judge at once the nodes whose
+// verdict they can still change (those no local filter before them rejected), and each node's
+// verdict is, as in runFilters, the first plugin in profile order that rejects it. The same
+// nodes are looked at, and the search stops at the same node, as with runFilters; a batch
+// filter may have judged a few nodes of the last chunk that the search did not reach, which
+// changes nothing (filters are pure).
 func (s *Scheduler) findBatched(pi *framework.PodInfo, nodes []*framework.NodeInfo, numToFind, start int) (int, *framework.Status) {
 	e := s.entry
-	var active []int // indexes in profile.filter of the batch filters that run
+	active := s.active[:0] // indexes in profile.filter of the batch filters that run
 	for _, i := range e.locals.nonLocalFilters {
 		if !s.skipFilter[i] {
 			active = append(active, i)
 		}
 	}
+	s.active = active
 	for len(s.batchSt) < len(active) {
 		s.batchSt = append(s.batchSt, make([]*framework.Status, batchChunk))
 	}
+	first := int32(active[0])
 	n := len(nodes)
+	cand, infos := s.candSlots, e.slots
 	idx := start
-	gens := e.cluster.Gens()
 	for done := 0; done < n; {
 		m := min(batchChunk, n-done)
-		chunk, chunkSlots := s.chunk[:0], s.chunkSlots[:0]
+		// The slots the batch filters must judge: those no local filter before them rejected.
+		judge := s.chunkSlots[:0]
+		at := idx
 		for range m {
-			chunk = append(chunk, nodes[idx])
-			chunkSlots = append(chunkSlots, s.candSlots[idx])
+			slot := cand[at]
+			if f := infos[slot].fail; f < 0 || f > first {
+				judge = append(judge, slot)
+			}
+			if at++; at == n {
+				at = 0
+			}
+		}
+		s.chunkSlots = judge
+		for k, i := range active {
+			s.prof.filter[i].(framework.BatchFilter).FilterSlots(s.state, pi, judge, s.batchSt[k][:len(judge)])
+		}
+		j := 0 // the next entry of judge
+		for range m {
+			p := idx
 			if idx++; idx == n {
 				idx = 0
 			}
-		}
-		s.chunk, s.chunkSlots = chunk, chunkSlots
-		for k, i := range active {
-			s.prof.filter[i].(framework.BatchFilter).FilterNodes(s.state, pi, chunk, s.batchSt[k][:m])
-		}
-		for j, node := range chunk {
-			slot := chunkSlots[j]
-			si := &e.slots[slot]
-			if si.gen != gens[slot] {
-				s.refresh(e, pi, node)
-			}
-			plugin := int(si.fail)
-			st := si.failSt
-			for k, i := range active {
-				if plugin >= 0 && i > plugin {
-					break
+			slot := cand[p]
+			si := &infos[slot]
+			plugin, st := int(si.fail), si.failSt
+			if plugin < 0 || plugin > int(first) {
+				for k, i := range active {
+					if plugin >= 0 && i > plugin {
+						break
+					}
+					if b := s.batchSt[k][j]; b != nil && !b.IsSuccess() {
+						plugin, st = i, b
+						break
+					}
 				}
-				if b := s.batchSt[k][j]; !b.IsSuccess() {
-					plugin, st = i, b
-					break
-				}
+				j++
 			}
 			switch {
 			case plugin < 0:
 				if len(s.feasible) == numToFind {
 					return numToFind, nil
 				}
-				s.addFeasible(node, slot)
+				s.addFeasible(nodes[p], slot)
 			case st.IsRejected():
-				s.addFailed(node, st, plugin)
+				s.addFailed(nodes[p], st, plugin)
 			default:
 				return numToFind, framework.AsStatus(fmt.Errorf("running %q filter plugin: %w", s.prof.filter[plugin].Name(), st.AsError()))
 			}

@@ -145,3 +145,11 @@ func (p *pdbSet) list() []*policyv1.PodDisruptionBudget {
 	}
 	return p.sorted
 }
+
+// Node returns the named node's object, or nil. The object must not be modified.
+func (s *Snapshot) Node(name string) *corev1.Node {
+	if sn, ok := s.nodes[name]; ok {
+		return sn.info.Node()
+	}
+	return nil
+}

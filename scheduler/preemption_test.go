@@ -151,10 +151,14 @@ func TestPreemptionOutcomes(t *testing.T) {
 			wantPlugs: []string{"NodeResourcesFit"},
 		},
 		{
-			name:       "preemptionPolicy Never",
-			nodes:      []*corev1.Node{st.MakeNode("n1").Alloc("cpu", "1").Obj()},
-			pods:       []*corev1.Pod{withPrio(prioPod("a", 0, "1").Node("n1").Obj(), 0, 1)},
-			pod:        func() *corev1.Pod { p := withPrio(prioPod("p", 0, "1").Obj(), 100, -1); p.Spec.PreemptionPolicy = &never; return p }(),
+			name:  "preemptionPolicy Never",
+			nodes: []*corev1.Node{st.MakeNode("n1").Alloc("cpu", "1").Obj()},
+			pods:  []*corev1.Pod{withPrio(prioPod("a", 0, "1").Node("n1").Obj(), 0, 1)},
+			pod: func() *corev1.Pod {
+				p := withPrio(prioPod("p", 0, "1").Obj(), 100, -1)
+				p.Spec.PreemptionPolicy = &never
+				return p
+			}(),
 			keep:       true,
 			wantReason: "0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.",
 			wantPlugs:  []string{"NodeResourcesFit"},
@@ -163,8 +167,8 @@ func TestPreemptionOutcomes(t *testing.T) {
 			name: "an untolerated taint is not resolvable",
 			nodes: []*corev1.Node{st.MakeNode("n1").Alloc("cpu", "1").Taint("k", "v", corev1.TaintEffectNoSchedule).Obj(),
 				st.MakeNode("n2").Alloc("cpu", "1").Obj()},
-			pods:  []*corev1.Pod{withPrio(prioPod("a", 0, "1").Node("n2").Obj(), 0, 1)},
-			pod:   withPrio(prioPod("p", 0, "1").Obj(), 100, -1),
+			pods:     []*corev1.Pod{withPrio(prioPod("a", 0, "1").Node("n2").Obj(), 0, 1)},
+			pod:      withPrio(prioPod("p", 0, "1").Obj(), 100, -1),
 			wantNode: "n2", wantVict: []string{"a"},
 			wantReason: "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint(s). " +
 				"preemption: found a potential placement for pod on node n2, preempting 1 victims",

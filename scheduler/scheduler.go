@@ -168,9 +168,13 @@ type Scheduler struct {
 	// entry is the current cycle's.
 	cache      templateCache
 	entry      *templateEntry
-	chunk      []*framework.NodeInfo // findBatched's nodes of a chunk
+	active     []int                 // findBatched's batch filters
 	chunkSlots []int32               // and their slots
 	batchSt    [][]*framework.Status // findBatched's verdicts of a chunk, per batch filter
+	// keepFailed says whether the filter pass lists rejected nodes in failed, or only counts
+	// them in numFailed.
+	keepFailed bool
+	numFailed  int
 	// feasibleSlots are the slots of feasible, for the score pass; candSlots those of the
 	// filter pass's candidates.
 	feasibleSlots []int32
@@ -312,12 +316,20 @@ func (s *Scheduler) schedule(snap *Snapshot, pod *corev1.Pod, explain bool) Resu
 	}
 
 	start := s.nextStartNodeIndex
+	// Rejected nodes are only counted unless something will read them: the explanation, the
+	// nominated node's check, or the unschedulable message (then the pass runs again to list
+	// them; filters are pure, so it finds the same).
+	s.keepFailed = ex != nil || nominated != nil
 	numToFind, errSt := s.findNodesThatPassFilters(pi, candidates)
+	if len(s.feasible) == 0 && errSt == nil && !s.keepFailed {
+		s.keepFailed = true
+		numToFind, errSt = s.findNodesThatPassFilters(pi, candidates)
+	}
 	if nominated != nil && !slices.ContainsFunc(s.failed, func(f failure) bool { return f.node == nominated.node }) {
 		s.failed = append(s.failed, *nominated)
 	}
 	// Upstream advances the start index by every node it looked at, even on error.
-	s.nextStartNodeIndex = (s.nextStartNodeIndex + len(s.feasible) + len(s.failed)) % len(all)
+	s.nextStartNodeIndex = (s.nextStartNodeIndex + len(s.feasible) + len(s.failed) + s.numFailed) % len(all)
 	if ex != nil {
 		ex.StartIndex, ex.NumFeasibleToFind = start, numToFind
 		notEvaluated := "not evaluated: enough feasible nodes were found first"
@@ -412,7 +424,7 @@ func numFeasibleNodesToFind(percentage, numAllNodes int32) int32 {
 // rejected nodes met on the way still count as looked at; with one goroutine that is exactly
 // this loop.
 func (s *Scheduler) findNodesThatPassFilters(pi *framework.PodInfo, nodes []*framework.NodeInfo) (int, *framework.Status) {
-	s.feasible, s.failed, s.feasibleSlots = s.feasible[:0], s.failed[:0], s.feasibleSlots[:0]
+	s.feasible, s.failed, s.feasibleSlots, s.numFailed = s.feasible[:0], s.failed[:0], s.feasibleSlots[:0], 0
 	n := len(nodes)
 	pct := s.pct
 	if s.prof.pct != nil {
@@ -443,22 +455,19 @@ func (s *Scheduler) findNodesThatPassFilters(pi *framework.PodInfo, nodes []*fra
 	if s.pf.nominations {
 		return s.findWithNominated(pi, nodes, numToFind, idx) // preemption.go
 	}
+	s.sync(e, pi) // no node's cached local results are out of date after it
 	if !localOnly && s.batchable() {
 		return s.findBatched(pi, nodes, numToFind, idx)
 	}
-	slots, gens := s.candSlots, e.cluster.Gens()
+	slots := s.candSlots
 	for range n {
 		node, slot := nodes[idx], slots[idx]
 		if idx++; idx == n {
 			idx = 0
 		}
 		if localOnly {
-			// runFilters, inlined by hand for the common case: a few array reads a node, none
-			// of the NodeInfo unless it changed.
+			// runFilters, inlined by hand for the common case: a few array reads a node.
 			si := &e.slots[slot]
-			if si.gen != gens[slot] {
-				s.refresh(e, pi, node)
-			}
 			if si.fail < 0 {
 				if len(s.feasible) == numToFind {
 					return numToFind, nil
@@ -504,6 +513,10 @@ func (s *Scheduler) addFeasible(node *framework.NodeInfo, slot int32) {
 
 // addFailed appends a rejected node, as addFeasible.
 func (s *Scheduler) addFailed(node *framework.NodeInfo, st *framework.Status, plugin int) {
+	if !s.keepFailed {
+		s.numFailed++
+		return
+	}
 	f := failure{node: node, status: st, plugin: plugin}
 	if k := len(s.failed); k < cap(s.failed) {
 		s.failed = s.failed[:k+1]
@@ -603,7 +616,7 @@ func (s *Scheduler) prioritize(pi *framework.PodInfo) *framework.Status {
 				scores[i] = raw[slot]
 			}
 		} else if bs, ok := pl.(framework.BatchScorer); ok {
-			if st := bs.ScoreNodes(s.state, pi, s.feasible, scores); !st.IsSuccess() {
+			if st := bs.ScoreSlots(s.state, pi, slots, scores); !st.IsSuccess() {
 				return framework.AsStatus(fmt.Errorf("plugin %q failed with: %w", pl.Name(), st.AsError()))
 			}
 		} else {
@@ -619,6 +632,12 @@ func (s *Scheduler) prioritize(pi *framework.PodInfo) *framework.Status {
 			s.raw[p] = append(s.raw[p][:0], scores...)
 		}
 		if ext := pl.ScoreExtensions(); ext != nil {
+			if na, ok := ext.(framework.NormalizeAdder); ok {
+				if st := na.NormalizeAndAdd(s.state, pi, slots, scores, s.prof.weights[p], s.totals); !st.IsSuccess() {
+					return framework.AsStatus(fmt.Errorf("plugin %q failed with: %w", pl.Name(), st.AsError()))
+				}
+				continue
+			}
 			if st := ext.NormalizeScore(s.state, pi, s.feasible, scores); !st.IsSuccess() {
 				return framework.AsStatus(fmt.Errorf("plugin %q failed with: %w", pl.Name(), st.AsError()))
 			}
@@ -647,12 +666,8 @@ func (s *Scheduler) addNormalized(p int, pl framework.ScorePlugin) bool {
 		return false
 	}
 	raw, slots := e.raw[p], s.feasibleSlots
-	var maxRaw, minRaw int64
-	for _, slot := range slots {
-		v := raw[slot]
-		maxRaw, minRaw = max(maxRaw, v), min(minRaw, v)
-	}
-	if minRaw < 0 {
+	maxRaw, ok := maxNonNegative(raw, slots)
+	if !ok {
 		return false
 	}
 	w, rev := s.prof.weights[p], dn.NormalizeReversed()
@@ -692,6 +707,31 @@ func (s *Scheduler) addNormalized(p int, pl framework.ScorePlugin) bool {
 		}
 	}
 	return true
+}
+
+// maxNonNegative returns the largest of raw[slot] over slots (0 for none), or false when one
+// is negative. The commonest raw scores are counts of 0 or 1, whose OR is their maximum; an OR
+// has no chain of comparisons to wait on.
+func maxNonNegative(raw []int64, slots []int32) (int64, bool) {
+	var or int64
+	for _, slot := range slots {
+		or |= raw[slot]
+	}
+	if or == 0 || or == 1 {
+		return or, true
+	}
+	if or < 0 {
+		return 0, false
+	}
+	var m0, m1 int64
+	i := 0
+	for ; i+1 < len(slots); i += 2 {
+		m0, m1 = max(m0, raw[slots[i]]), max(m1, raw[slots[i+1]])
+	}
+	if i < len(slots) {
+		m0 = max(m0, raw[slots[i]])
+	}
+	return max(m0, m1), true
 }
 
 // selectHost returns the index in s.feasible of the chosen node among those with the highest

@@ -142,8 +142,13 @@ type templateEntry struct {
 	specScored []uint64              // its SpecGen when the object-only scores were computed
 	raw        [][]int64             // by index in profile.score (nil if not local): raw score
 	scoreErr   [][]*framework.Status // by index in profile.score, allocated on a first error
-	inFixed    []bool                // by index in profile.score
-	hasFixed   bool
+	// swept says every node was brought up to date once, and synced is the cluster's change
+	// count (Cluster.Changes) when they last all were.
+	swept  bool
+	synced uint64
+
+	inFixed  []bool // by index in profile.score
+	hasFixed bool
 }
 
 func (c *templateCache) profileLocals(p *profile) *profileLocals {
@@ -271,6 +276,32 @@ func resize[T any](s []T, n int) []T {
 	out := make([]T, n)
 	copy(out, s)
 	return out
+}
+
+// sync brings every node's cached results up to date: at first all nodes, then only those the
+// cluster's change log names since the last sync (or all again, checking generations, when
+// the log no longer reaches back). After it the filter pass need not check nodes for changes.
+// Cost: O(nodes changed since the template's last pod); O(nodes) the first time.
+func (s *Scheduler) sync(e *templateEntry, pi *framework.PodInfo) {
+	c := e.cluster
+	if e.swept && e.synced == c.Changes() {
+		return
+	}
+	slots := c.Slots()
+	if e.swept && c.ChangedSince(e.synced, func(slot int32) {
+		if ni := slots[slot]; ni != nil && e.slots[slot].gen != ni.Gen {
+			s.refresh(e, pi, ni)
+		}
+	}) {
+		e.synced = c.Changes()
+		return
+	}
+	for slot, ni := range slots {
+		if ni != nil && e.slots[slot].gen != ni.Gen {
+			s.refresh(e, pi, ni)
+		}
+	}
+	e.swept, e.synced = true, c.Changes()
 }
 
 // refresh computes the node's local verdict and, when it passes, the local raw scores. The

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"ksim.dev/ksim/scheduler/queue"
 	"ksim.dev/ksim/sim/scenario"
 )
 
@@ -25,7 +26,7 @@ func (s *Simulation) nodeEvent(ev *scenario.NodeEvent) error {
 		}
 		n := s.addNode(ev.Node.DeepCopy())
 		s.logf("node", "node/"+n.Name, "added")
-		s.wakeUnschedulable()
+		s.nodeUpdated(nil, n.Obj)
 		s.reconcileDaemonSets()
 		return nil
 	}
@@ -141,6 +142,7 @@ func (s *Simulation) removeNode(n *Node) {
 	n.Up = false
 	s.servingChanged()
 	s.snap.RemoveNode(n.Name)
+	s.clusterEvent(queue.NodeDeleted(n.Obj), nil)
 	for _, p := range sortedPods(n.pods) {
 		s.deletePod(p)
 		s.podGone(p)

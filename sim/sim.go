@@ -59,10 +59,9 @@ type Simulation struct {
 	priorities      map[string]int32 // PriorityClass name → value
 	defaultPriority int32
 
-	activeQ       []*Pod // pods waiting for a scheduling attempt (some still backing off)
-	unschedulable []*Pod // pods the scheduler rejected, waiting for a cluster change
-	cycleAt       *event // the next queued evScheduleCycle, if any
-	flushAt       *event
+	sq      schedQueue // the scheduling queue (queue.go, preemption.go)
+	cycleAt *event     // the next queued evScheduleCycle, if any
+	flushAt *event
 
 	reasonCount        map[string]int
 	reasonSeriesByName map[string]*Series
@@ -111,6 +110,7 @@ func New(sc *scenario.Scenario, opts Options) (*Simulation, error) {
 		return nil, err
 	}
 	s.sched = sched
+	s.initQueue(cfg)
 	s.res = Result{Scenario: sc.Name, Seed: seed}
 
 	for _, pc := range sc.PriorityClasses {
@@ -224,17 +224,7 @@ func (s *Simulation) dispatch(e *event) error {
 func (s *Simulation) finish(end time.Duration) {
 	s.res.Duration = end
 	s.res.Events = s.events
-	for _, p := range s.activeQ {
-		if p.queued == inActiveQ {
-			s.res.Pods.PendingAtEnd++
-		}
-	}
-	for _, p := range s.unschedulable {
-		if p.queued == inUnschedulableQ {
-			s.res.Pods.PendingAtEnd++
-			s.res.Pods.UnschedulableAtEnd++
-		}
-	}
+	s.countPendingAtEnd()
 	s.sample()
 	s.sampleNodes()
 	reasons := make([]string, 0, len(s.reasonSeriesByName))
@@ -285,8 +275,9 @@ func (s *Simulation) addNode(obj *corev1.Node) *Node {
 // nodeChanged tells the scheduler about a change to n's API object, and wakes the pods that
 // the change may have made schedulable.
 func (s *Simulation) nodeChanged(n *Node) {
+	old := s.snap.Node(n.Name)
 	s.snap.UpsertNode(n.Obj)
-	s.wakeUnschedulable()
+	s.nodeUpdated(old, n.Obj)
 	s.reconcileDaemonSets()
 }
 
@@ -378,6 +369,7 @@ func (s *Simulation) bind(p *Pod, n *Node) {
 	s.res.Placements = append(s.res.Placements, Placement{T: s.now, Pod: p.Obj.Namespace + "/" + p.Obj.Name,
 		Owner: p.Owner.Key(), Node: n.Name, Attempts: p.attempts, Pending: s.now - p.CreatedAt})
 	p.timer = s.schedule(s.now+p.Owner.Timing.StartupLatency, &event{kind: evPodStarted, pod: p})
+	s.podBound(p)
 	// A pod bound to a node that already carries NoExecute taints is subject to them at once.
 	s.applyNoExecute(p)
 }
@@ -403,6 +395,7 @@ func (s *Simulation) podReady(p *Pod) {
 // podSucceeded ends a Job pod's task: it releases its node and the Job may start another.
 func (s *Simulation) podSucceeded(p *Pod) {
 	s.release(p)
+	s.podDeleted(p) // a terminal pod leaves the scheduler's view
 	p.Phase = PodSucceeded
 	s.res.Pods.Succeeded++
 	o := p.Owner
@@ -448,7 +441,7 @@ func (s *Simulation) podGone(p *Pod) {
 	s.release(p)
 	p.Phase = PodTerminated
 	s.forget(p)
-	s.wakeUnschedulable()
+	s.podDeleted(p)
 }
 
 // release frees the node resources p holds.

@@ -44,11 +44,15 @@ type Cluster struct {
 	// a namespace's labels change: what DefaultSelector and namespaceSelectors see.
 	SelectorGen uint64
 
-	slots    []*NodeInfo // by slot; nil where free
-	gens     []uint64    // by slot: the node's Gen, for scans that should not touch NodeInfos
-	free     []int32
-	numNodes int
-	capSlots int // the length of every per-slot array
+	slots []*NodeInfo // by slot; nil where free
+	gens  []uint64    // by slot: the node's Gen, for scans that should not touch NodeInfos
+	// changeLog holds the slots of the last changeLogSize node changes, the n-th at
+	// n % changeLogSize; changes counts them all.
+	changeLog []int32
+	changes   uint64
+	free      []int32
+	numNodes  int
+	capSlots  int // the length of every per-slot array
 
 	namespaces map[string]labels.Set // namespaces given, with their labels
 	implicitNS map[string]labels.Set // the labels of namespaces not given, made on demand
@@ -108,6 +112,34 @@ func (c *Cluster) NumNodes() int { return c.numNodes }
 // must not be modified and is valid until the next change.
 func (c *Cluster) Slots() []*NodeInfo { return c.slots[:c.capSlots] }
 
+// changeLogSize bounds the log of changed slots (Changes); 64 Ki entries, 256 KiB.
+const changeLogSize = 1 << 16
+
+func (c *Cluster) setGen(slot int32, gen uint64) {
+	c.gens[slot] = gen
+	if c.changeLog == nil {
+		c.changeLog = make([]int32, changeLogSize)
+	}
+	c.changeLog[c.changes%changeLogSize] = slot
+	c.changes++
+}
+
+// Changes returns how many node changes the cluster has seen (the next change's number).
+func (c *Cluster) Changes() uint64 { return c.changes }
+
+// ChangedSince calls f with the slot of every node change numbered from since on (a slot may
+// come more than once, and may now be free), and reports false, calling nothing, when the log
+// no longer reaches back that far. O(changes since).
+func (c *Cluster) ChangedSince(since uint64, f func(slot int32)) bool {
+	if c.changes-since > changeLogSize || since > c.changes {
+		return false
+	}
+	for n := since; n < c.changes; n++ {
+		f(c.changeLog[n%changeLogSize])
+	}
+	return true
+}
+
 // Gens returns each slot's node's Gen (NodeInfo.Gen; 0 for a free slot), to check a node for
 // changes without touching its NodeInfo. The slice must not be modified and is valid until the
 // next change of nodes.
@@ -129,7 +161,7 @@ func (c *Cluster) AddNode(n *corev1.Node) *NodeInfo {
 	ni := NewNodeInfo(n)
 	ni.Slot = slot
 	c.slots[slot] = ni
-	c.gens[slot] = ni.Gen
+	c.setGen(slot, ni.Gen)
 	c.numNodes++
 	c.addImages(ni)
 	for _, t := range c.topologies {
@@ -143,7 +175,7 @@ func (c *Cluster) UpdateNode(ni *NodeInfo, n *corev1.Node) {
 	c.NodeSetGen = nextGen()
 	c.removeImages(ni)
 	ni.SetNode(n)
-	c.gens[ni.Slot] = ni.Gen
+	c.setGen(ni.Slot, ni.Gen)
 	c.addImages(ni)
 	for _, t := range c.topologies {
 		t.set(ni.Slot, n.Labels)
@@ -161,7 +193,7 @@ func (c *Cluster) RemoveNode(ni *NodeInfo) {
 		t.Domain[ni.Slot] = 0
 	}
 	c.slots[ni.Slot] = nil
-	c.gens[ni.Slot] = 0
+	c.setGen(ni.Slot, 0)
 	c.free = append(c.free, ni.Slot)
 	c.numNodes--
 	ni.Slot = -1
@@ -194,7 +226,7 @@ func resize[T any](s []T, n int) []T {
 // groups of its affinity terms.
 func (c *Cluster) AddPod(ni *NodeInfo, pi *PodInfo) {
 	ni.AddPod(pi)
-	c.gens[ni.Slot] = ni.Gen
+	c.setGen(ni.Slot, ni.Gen)
 	c.countPod(ni.Slot, pi, 1)
 	if pi.Affinity != nil {
 		pi.groups = pi.groups[:0]
@@ -220,7 +252,7 @@ func (c *Cluster) RemovePod(ni *NodeInfo, pi *PodInfo) {
 	}
 	pi.groups = pi.groups[:0]
 	ni.RemovePod(pi)
-	c.gens[ni.Slot] = ni.Gen
+	c.setGen(ni.Slot, ni.Gen)
 }
 
 func (c *Cluster) countPod(slot int32, pi *PodInfo, delta int32) {

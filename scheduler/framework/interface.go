@@ -49,20 +49,21 @@ type ScorePlugin interface {
 	ScoreExtensions() ScoreExtensions
 }
 
-// BatchFilter is a FilterPlugin that can also filter many nodes in one call, with the same
-// verdicts as Filter on each: out[i] for nodes[i], nil when the node passes. The scheduler
-// prefers it, saving a call and a state lookup per node.
+// BatchFilter is a FilterPlugin that can also filter many nodes in one call, given by their
+// slots in the cycle's Cluster, with the same verdicts as Filter on each: out[i] for slots[i],
+// nil when the node passes. The scheduler prefers it, saving a call and a state lookup per
+// node.
 type BatchFilter interface {
 	FilterPlugin
-	FilterNodes(state *CycleState, pod *PodInfo, nodes []*NodeInfo, out []*Status)
+	FilterSlots(state *CycleState, pod *PodInfo, slots []int32, out []*Status)
 }
 
-// BatchScorer is a ScorePlugin that can also score many nodes in one call, with the same
-// results as Score on each: scores[i] for nodes[i]. The scheduler prefers it, saving a call
-// and a state lookup per node.
+// BatchScorer is a ScorePlugin that can also score many nodes in one call, given by their
+// slots in the cycle's Cluster, with the same results as Score on each: scores[i] for
+// slots[i]. The scheduler prefers it, saving a call and a state lookup per node.
 type BatchScorer interface {
 	ScorePlugin
-	ScoreNodes(state *CycleState, pod *PodInfo, nodes []*NodeInfo, scores []int64) *Status
+	ScoreSlots(state *CycleState, pod *PodInfo, slots []int32, scores []int64) *Status
 }
 
 // DefaultNormalizer is a ScoreExtensions whose NormalizeScore is exactly the shared default
@@ -71,6 +72,15 @@ type BatchScorer interface {
 type DefaultNormalizer interface {
 	ScoreExtensions
 	NormalizeReversed() bool
+}
+
+// NormalizeAdder is a ScoreExtensions that can also normalise and weigh in one pass: it
+// normalises scores (of the nodes given by slots) in place exactly as NormalizeScore would, and
+// adds weight × each normalised score to totals[i]. Its normalised scores are always within
+// [MinNodeScore, MaxNodeScore], so the scheduler's range check is not needed.
+type NormalizeAdder interface {
+	ScoreExtensions
+	NormalizeAndAdd(state *CycleState, pod *PodInfo, slots []int32, scores []int64, weight int64, totals []int64) *Status
 }
 
 // ScoreExtensions rescales one plugin's raw scores in place. scores[i] belongs to nodes[i].

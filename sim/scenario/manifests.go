@@ -9,6 +9,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -46,6 +47,7 @@ var kinds = []kindInfo{
 	{"Job", "batch/v1", roleWorkloads, false, func() metav1.Object { return &batchv1.Job{} }},
 	{"Pod", "v1", roleWorkloads, false, func() metav1.Object { return &corev1.Pod{} }},
 	{"HorizontalPodAutoscaler", "autoscaling/v2", roleWorkloads, false, func() metav1.Object { return &autoscalingv2.HorizontalPodAutoscaler{} }},
+	{"PodDisruptionBudget", "policy/v1", roleWorkloads, false, func() metav1.Object { return &policyv1.PodDisruptionBudget{} }},
 }
 
 func kindByName(k string) *kindInfo {

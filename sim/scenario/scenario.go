@@ -14,6 +14,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 )
 
@@ -45,6 +46,9 @@ type Scenario struct {
 	Jobs            []*batchv1.Job
 	Pods            []*corev1.Pod // bare pods (no controller)
 	HPAs            []*autoscalingv2.HorizontalPodAutoscaler
+	// PodDisruptionBudgets (policy/v1) limit which pods preemption may evict; their status is
+	// the engine's to compute (see pdb.go).
+	PodDisruptionBudgets []*policyv1.PodDisruptionBudget
 
 	// Timing holds per-workload pod timing, keyed by "Kind/namespace/name", resolved from the
 	// ksim.dev/* annotations of that workload (see Annotation*) on top of Defaults.

@@ -11,11 +11,13 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/validate/content"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/utils/ptr"
+	"ksim.dev/ksim/internal/suggest"
 )
 
 // validate checks, defaults and keeps one decoded object. The checks are those the API server
@@ -50,6 +52,9 @@ func (l *loader) validate(o *object) {
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		l.validateHPA(o, obj)
 		sc.HPAs = append(sc.HPAs, obj)
+	case *policyv1.PodDisruptionBudget:
+		l.validatePDB(o, obj) // pdb.go
+		sc.PodDisruptionBudgets = append(sc.PodDisruptionBudgets, obj)
 	}
 }
 
@@ -666,7 +671,7 @@ func (l *loader) suggest(key objKey) string {
 		}
 		return fmt.Sprintf(" (there is no %s)", key.kind)
 	}
-	if s := closest(key.name, same); s != "" {
+	if s := suggest.Closest(key.name, same); s != "" {
 		return fmt.Sprintf("; did you mean %s?", quoteShort(s))
 	}
 	return fmt.Sprintf(" (have: %s)", listShort(same, 8))

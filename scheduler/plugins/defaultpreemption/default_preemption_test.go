@@ -245,9 +245,9 @@ func TestPostFilter(t *testing.T) {
 			wantMsg: "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.",
 		},
 		{
-			name: "pod can be made schedulable on one node",
-			pod:  pod("p").prio(midPriority).obj(),
-			pods: []*corev1.Pod{pod("p1").prio(highPriority).node("node1").obj(), pod("p2").prio(lowPriority).node("node2").obj()},
+			name:  "pod can be made schedulable on one node",
+			pod:   pod("p").prio(midPriority).obj(),
+			pods:  []*corev1.Pod{pod("p1").prio(highPriority).node("node1").obj(), pod("p2").prio(lowPriority).node("node2").obj()},
 			alloc: onePod, nodes: []string{"node1", "node2"},
 			wantNode: "node2", nominate: true, wantCode: framework.Success, wantVictim: []string{"p2"},
 			wantMsg: "preemption: found a potential placement for pod on node node2, preempting 1 victims",

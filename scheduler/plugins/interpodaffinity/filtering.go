@@ -122,15 +122,39 @@ func (pl *InterPodAffinity) Filter(state *framework.CycleState, _ *framework.Pod
 	return s.verdict(node.Slot)
 }
 
-// FilterNodes is Filter on every node at once.
-func (pl *InterPodAffinity) FilterNodes(state *framework.CycleState, _ *framework.PodInfo, nodes []*framework.NodeInfo, out []*framework.Status) {
+// FilterSlots is Filter on every node at once.
+func (pl *InterPodAffinity) FilterSlots(state *framework.CycleState, _ *framework.PodInfo, slots []int32, out []*framework.Status) {
 	s, st := pl.preFilterState(state)
-	for i, n := range nodes {
-		if st != nil {
+	if st != nil {
+		for i := range slots {
 			out[i] = st
-			continue
 		}
-		out[i] = s.verdict(n.Slot)
+		return
+	}
+	if len(s.affinity) > 0 {
+		for i, slot := range slots {
+			out[i] = s.verdict(slot)
+		}
+		return
+	}
+	// Without affinity terms the verdict is the first anti-affinity row, then the first
+	// existing-pods row, that counts a pod in the node's domain: go row by row.
+	clear(out[:len(slots)])
+	for k, topo := range s.antiTopo {
+		dom, row := topo.Domain, s.antiRows[k]
+		for i, slot := range slots {
+			if d := dom[slot]; d != 0 && row[d] > 0 {
+				out[i] = statusAntiAffinity
+			}
+		}
+	}
+	for k, topo := range s.existingTopo {
+		dom, row := topo.Domain, s.existingRows[k]
+		for i, slot := range slots {
+			if d := dom[slot]; d != 0 && row[d] > 0 && out[i] == nil {
+				out[i] = statusExisting
+			}
+		}
 	}
 }
 

@@ -153,6 +153,7 @@ var (
 	_ framework.ScoreExtensions = &InterPodAffinity{}
 	_ framework.BatchScorer     = &InterPodAffinity{}
 	_ framework.BatchFilter     = &InterPodAffinity{}
+	_ framework.NormalizeAdder  = &InterPodAffinity{}
 )
 
 var (

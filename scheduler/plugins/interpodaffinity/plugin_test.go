@@ -178,3 +178,37 @@ func TestArgs(t *testing.T) {
 		t.Error("args of another type accepted")
 	}
 }
+
+// TestNormalizeAndAdd: the one-pass normalise-and-weigh gives NormalizeScore's scores.
+func TestNormalizeAndAdd(t *testing.T) {
+	c, nodes := affinityCluster()
+	pod := st.MakePod("p").PreferredPodAffinity(10, term(zoneKey, st.Selector("app", "db"))).
+		PreferredPodAntiAffinity(5, term(corev1.LabelHostname, st.Selector("app", "db"))).Obj()
+	pl, _ := New(nil, c.Features())
+	_, want := st.Score(pl, c, pod, nodes)
+	var slots []int32
+	for _, n := range nodes {
+		slots = append(slots, n.Slot)
+	}
+	for _, reuse := range []bool{true, false} {
+		state := framework.NewCycleState()
+		state.SetCluster(c)
+		pi := framework.NewPodInfo(pod)
+		p := pl.(*InterPodAffinity)
+		if st0 := p.PreScore(state, pi, nodes); !st0.IsSuccess() {
+			t.Fatal(st0)
+		}
+		scores := make([]int64, len(nodes))
+		p.ScoreSlots(state, pi, slots, scores)
+		if !reuse {
+			scores = append([]int64(nil), scores...)
+		}
+		totals := []int64{1, 1, 1}
+		p.NormalizeAndAdd(state, pi, slots, scores, 2, totals)
+		for i := range want {
+			if scores[i] != want[i] || totals[i] != 1+2*want[i] {
+				t.Fatalf("reuse %v: scores %v totals %v, want %v", reuse, scores, totals, want)
+			}
+		}
+	}
+}

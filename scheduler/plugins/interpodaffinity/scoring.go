@@ -13,6 +13,10 @@ import (
 type preScoreState struct {
 	scores domainCounts
 
+	// The scores ScoreSlots last gave, with their minimum and maximum.
+	scored             []int64
+	minCount, maxCount int64
+
 	cs    *framework.CycleState
 	cycle uint64
 }
@@ -97,14 +101,51 @@ func (pl *InterPodAffinity) Score(state *framework.CycleState, _ *framework.PodI
 	return s.score(node.Slot), nil
 }
 
-// ScoreNodes is Score on every node at once.
-func (pl *InterPodAffinity) ScoreNodes(state *framework.CycleState, _ *framework.PodInfo, nodes []*framework.NodeInfo, scores []int64) *framework.Status {
+// ScoreSlots is Score on every node at once.
+func (pl *InterPodAffinity) ScoreSlots(state *framework.CycleState, _ *framework.PodInfo, slots []int32, scores []int64) *framework.Status {
 	s, st := pl.preScoreState(state)
 	if st != nil {
 		return st
 	}
-	for i, n := range nodes {
-		scores[i] = s.score(n.Slot)
+	minCount, maxCount := int64(math.MaxInt64), int64(math.MinInt64)
+	for i, slot := range slots {
+		v := s.score(slot)
+		scores[i] = v
+		minCount, maxCount = min(minCount, v), max(maxCount, v)
+	}
+	s.minCount, s.maxCount, s.scored = minCount, maxCount, scores
+	return nil
+}
+
+// NormalizeAndAdd is NormalizeScore, then adds weight × each score to totals, in one pass; it
+// reuses the minimum and maximum ScoreSlots found when given the same scores.
+func (pl *InterPodAffinity) NormalizeAndAdd(state *framework.CycleState, _ *framework.PodInfo, _ []int32, scores []int64, weight int64, totals []int64) *framework.Status {
+	s, st := pl.preScoreState(state)
+	if st != nil {
+		return st
+	}
+	minCount, maxCount := s.minCount, s.maxCount
+	if len(scores) == 0 || len(s.scored) != len(scores) || &s.scored[0] != &scores[0] {
+		minCount, maxCount = math.MaxInt64, math.MinInt64
+		for _, v := range scores {
+			minCount, maxCount = min(minCount, v), max(maxCount, v)
+		}
+	}
+	s.scored = nil
+	diff := maxCount - minCount
+	if diff == 0 {
+		clear(scores) // upstream's formula gives 0 for all
+		return nil
+	}
+	var memo helper.Memo
+	for i, raw := range scores {
+		v, ok := memo.Get(raw)
+		if !ok {
+			v = int64(float64(framework.MaxNodeScore) * (float64(raw-minCount) / float64(diff)))
+			memo.Put(raw, v)
+		}
+		scores[i] = v
+		totals[i] += v * weight
 	}
 	return nil
 }

@@ -114,15 +114,15 @@ func (pl *PodTopologySpread) Filter(state *framework.CycleState, _ *framework.Po
 	return s.verdict(node.Slot)
 }
 
-// FilterNodes is Filter on every node at once.
-func (pl *PodTopologySpread) FilterNodes(state *framework.CycleState, _ *framework.PodInfo, nodes []*framework.NodeInfo, out []*framework.Status) {
+// FilterSlots is Filter on every node at once.
+func (pl *PodTopologySpread) FilterSlots(state *framework.CycleState, _ *framework.PodInfo, slots []int32, out []*framework.Status) {
 	s, st := pl.preFilterState(state)
-	for i, n := range nodes {
+	for i, slot := range slots {
 		if st != nil {
 			out[i] = st
 			continue
 		}
-		out[i] = s.verdict(n.Slot)
+		out[i] = s.verdict(slot)
 	}
 }
 

@@ -108,6 +108,7 @@ var (
 	_ framework.ScoreExtensions = &PodTopologySpread{}
 	_ framework.BatchScorer     = &PodTopologySpread{}
 	_ framework.BatchFilter     = &PodTopologySpread{}
+	_ framework.NormalizeAdder  = &PodTopologySpread{}
 )
 
 var (

@@ -285,3 +285,38 @@ func TestListDefaulting(t *testing.T) {
 		t.Errorf("(-want +got):%s", d)
 	}
 }
+
+// TestNormalizeAndAdd: the one-pass normalise-and-weigh gives NormalizeScore's scores, whether
+// it reuses ScoreSlots's extremes or finds them.
+func TestNormalizeAndAdd(t *testing.T) {
+	c, nodes := st.Cluster(spreadNodes(nil), spreadPods()...)
+	pod := st.MakePod("p").Labels("app", "web").Spread(corev1.TopologySpreadConstraint{
+		MaxSkew: 2, TopologyKey: corev1.LabelHostname, WhenUnsatisfiable: corev1.ScheduleAnyway, LabelSelector: st.Selector("app", "web")}).Obj()
+	pl, _ := New(nil, framework.DefaultFeatures())
+	_, want := st.Score(pl, c, pod, nodes)
+	var slots []int32
+	for _, n := range nodes {
+		slots = append(slots, n.Slot)
+	}
+	for _, reuse := range []bool{true, false} {
+		state := framework.NewCycleState()
+		state.SetCluster(c)
+		pi := framework.NewPodInfo(pod)
+		p := pl.(*PodTopologySpread)
+		if st0 := p.PreScore(state, pi, nodes); !st0.IsSuccess() {
+			t.Fatal(st0)
+		}
+		scores := make([]int64, len(nodes))
+		p.ScoreSlots(state, pi, slots, scores)
+		if !reuse {
+			scores = append([]int64(nil), scores...) // another slice: extremes found anew
+		}
+		totals := []int64{1, 1, 1, 1, 1}
+		p.NormalizeAndAdd(state, pi, slots, scores, 2, totals)
+		for i := range want {
+			if scores[i] != want[i] || totals[i] != 1+2*want[i] {
+				t.Fatalf("reuse %v: scores %v totals %v, want %v", reuse, scores, totals, want)
+			}
+		}
+	}
+}

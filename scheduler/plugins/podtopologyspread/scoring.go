@@ -23,10 +23,16 @@ type preScoreState struct {
 	weights     []float64
 	ignoredList []int32
 	topoSize    []int
+	possible    []int
 	// part[i][d] is count × weight + maxSkew − 1 of domain d, for the constraints that are not
 	// per node (hostname); skew[i] is maxSkew − 1.
 	part [][]float64
 	skew []float64
+
+	// The scores ScoreSlots last gave, with their minimum and maximum over scored nodes.
+	scored             []int64
+	minScore, maxScore int64
+	acc                []float64 // ScoreSlots' sums
 
 	cs    *framework.CycleState
 	cycle uint64
@@ -85,11 +91,34 @@ func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *framewor
 	s.ignoredList = s.ignoredList[:0]
 
 	s.topoSize = append(s.topoSize[:0], make([]int, len(cs))...)
+	el := t.eligibility(c, &t.softElig, cs, requireAll, pl.fts)
+	// Once every domain a constraint can have is seen, and when no node can be ignored, the
+	// rest of the feasible nodes add nothing: stop early.
+	mayIgnore := requireAll && !el.allKeys
+	need := 0
+	possible := s.possible[:0] // how many domains each constraint can have among nodes
+	for i := range cs {
+		n := cs[i].topo.NumDomains()
+		if !requireAll && !el.allKeys && cs[i].topo.DomainOf("") == 0 {
+			n++ // a node without the label counts in the empty value's own entry
+		}
+		possible = append(possible, n)
+		if !cs[i].isHost {
+			need++
+		}
+	}
+	s.possible = possible
 	for _, ni := range filtered {
 		slot := ni.Slot
-		if requireAll && !hasAllKeys(cs, slot) {
+		if mayIgnore && !hasAllKeys(cs, slot) {
 			s.ignored[slot] = true
 			s.ignoredList = append(s.ignoredList, slot)
+			continue
+		}
+		if need == 0 {
+			if !mayIgnore {
+				break
+			}
 			continue
 		}
 		for i := range cs {
@@ -99,6 +128,9 @@ func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *framewor
 			if d := s.effectiveDomain(i, slot); !s.created[i][d] {
 				s.created[i][d] = true
 				s.topoSize[i]++
+				if s.topoSize[i] == possible[i] {
+					need-- // every domain the constraint can have is created
+				}
 			}
 		}
 	}
@@ -112,7 +144,6 @@ func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *framewor
 	}
 
 	// Only nodes holding matching pods add to a count.
-	el := t.eligibility(c, &t.softElig, cs, requireAll, pl.fts)
 	for i := range cs {
 		if cs[i].counter == nil || cs[i].isHost {
 			continue
@@ -166,14 +197,104 @@ func (pl *PodTopologySpread) Score(state *framework.CycleState, _ *framework.Pod
 	return s.score(node.Slot), nil
 }
 
-// ScoreNodes is Score on every node at once.
-func (pl *PodTopologySpread) ScoreNodes(state *framework.CycleState, _ *framework.PodInfo, nodes []*framework.NodeInfo, scores []int64) *framework.Status {
+// ScoreSlots is Score on every node at once.
+func (pl *PodTopologySpread) ScoreSlots(state *framework.CycleState, _ *framework.PodInfo, slots []int32, scores []int64) *framework.Status {
 	s, st := pl.preScoreState(state)
 	if st != nil {
 		return st
 	}
-	for i, n := range nodes {
-		scores[i] = s.score(n.Slot)
+	// Constraint by constraint into float sums, in score's order of addition.
+	acc := s.acc[:0]
+	if cap(acc) < len(slots) {
+		acc = make([]float64, len(slots))
+	}
+	acc = acc[:len(slots)]
+	clear(acc)
+	s.acc = acc
+	for i := range s.constraints {
+		c := &s.constraints[i]
+		dom := c.topo.Domain
+		if !c.isHost {
+			part := s.part[i]
+			for j, slot := range slots {
+				if d := dom[slot]; d != 0 {
+					acc[j] += part[d]
+				}
+			}
+			continue
+		}
+		w, skew := s.weights[i], s.skew[i]
+		if c.counter == nil {
+			for j, slot := range slots {
+				if dom[slot] != 0 {
+					acc[j] += skew // float64(0)*w + skew
+				}
+			}
+			continue
+		}
+		per := c.counter.PerNode
+		for j, slot := range slots {
+			if dom[slot] != 0 {
+				acc[j] += float64(per[slot])*w + skew
+			}
+		}
+	}
+	minScore, maxScore := int64(math.MaxInt64), int64(0)
+	if len(s.ignoredList) == 0 {
+		for j, a := range acc {
+			v := int64(math.Round(a))
+			scores[j] = v
+			minScore, maxScore = min(minScore, v), max(maxScore, v)
+		}
+	} else {
+		for j, slot := range slots {
+			if s.ignored[slot] {
+				scores[j] = 0
+				continue
+			}
+			v := int64(math.Round(acc[j]))
+			scores[j] = v
+			minScore, maxScore = min(minScore, v), max(maxScore, v)
+		}
+	}
+	s.minScore, s.maxScore, s.scored = minScore, maxScore, scores
+	return nil
+}
+
+// NormalizeAndAdd is NormalizeScore, then adds weight × each score to totals, in one pass; it
+// reuses the minimum and maximum ScoreSlots found when given the same scores.
+func (pl *PodTopologySpread) NormalizeAndAdd(state *framework.CycleState, _ *framework.PodInfo, slots []int32, scores []int64, weight int64, totals []int64) *framework.Status {
+	s, st := pl.preScoreState(state)
+	if st != nil {
+		return st
+	}
+	minScore, maxScore := s.minScore, s.maxScore
+	if len(scores) == 0 || len(s.scored) != len(scores) || &s.scored[0] != &scores[0] {
+		minScore, maxScore = math.MaxInt64, 0
+		for i, slot := range slots {
+			if !s.ignored[slot] {
+				minScore, maxScore = min(minScore, scores[i]), max(maxScore, scores[i])
+			}
+		}
+	}
+	s.scored = nil
+	var memo helper.Memo
+	for i, slot := range slots {
+		var v int64
+		switch {
+		case s.ignored[slot]:
+		case maxScore == 0:
+			v = framework.MaxNodeScore
+		default:
+			raw := scores[i]
+			var ok bool
+			if v, ok = memo.Get(raw); !ok {
+				v = framework.MaxNodeScore * (maxScore + minScore - raw) / maxScore
+				memo.Put(raw, v)
+			}
+		}
+		scores[i] = v
+		totals[i] += v * weight
 	}
 	return nil
 }

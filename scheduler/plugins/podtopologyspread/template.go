@@ -36,6 +36,7 @@ type eligibility struct {
 	ok         [][]bool // per constraint, per slot
 	present    [][]bool // per constraint, per domain: an eligible node is in it (hard only)
 	numPresent []int32
+	allKeys    bool // every node has every constraint's topology label
 }
 
 // noConstraints is the template of every pod without constraints of its own and no default
@@ -130,9 +131,16 @@ func (t *template) eligibility(c *framework.Cluster, el *eligibility, cs []const
 		el.present[i] = make([]bool, cs[i].topo.NumDomains()+1)
 	}
 	policies := fts.EnableNodeInclusionPolicyInPodTopologySpread
+	el.allKeys = true
 	for slot, ni := range slots {
-		if ni == nil || (requireAll && !hasAllKeys(cs, int32(slot))) {
+		if ni == nil {
 			continue
+		}
+		if !hasAllKeys(cs, int32(slot)) {
+			el.allKeys = false
+			if requireAll {
+				continue
+			}
 		}
 		node := ni.Node()
 		affOK := t.in.affinityOK(node)
