@@ -62,27 +62,24 @@ type Pod struct {
 
 	reqCPU, reqMem, limitCPU int64 // milli-CPU, bytes, milli-CPU (0 = no limit)
 	queued                   queueState
-	unschedulableSince       time.Duration
 	firstFailureLogged       bool
 
-	attempts     int           // failed scheduling attempts, for the backoff
-	backoffUntil time.Duration // earliest time of the next scheduling attempt
-	queuedAt     time.Duration // when the pod last entered the active queue (PrioritySort's tie-break)
-	daemonNode   string        // DaemonSet pods: the node the pod is made for
-	reasons      []string      // why the last scheduling attempt failed, while pending
+	attempts   int      // failed scheduling attempts
+	daemonNode string   // DaemonSet pods: the node the pod is made for
+	reasons    []string // why the last scheduling attempt failed, while pending
 
 	timer           *event // the pending lifecycle event (started, ready, succeeded, gone)
 	eviction        *event // a pending NoExecute eviction
 	evictionCreated time.Duration
 }
 
-// queueState is where a pending pod waits.
+// queueState says whether a pod waits in the scheduling queue (which sub-queue is the
+// queue's business: scheduler/queue).
 type queueState uint8
 
 const (
 	notQueued queueState = iota
-	inActiveQ
-	inUnschedulableQ
+	inQueue
 )
 
 // active reports whether the pod counts for its controller (upstream controller.IsPodActive:

@@ -60,7 +60,7 @@ func (s *Simulation) enqueue(p *Pod, readyAt time.Duration) {
 	if p.queued == notQueued {
 		s.pendingChanged(+1)
 	}
-	p.queued = inActiveQ
+	p.queued = inQueue
 	s.sq.q.Add(p, p.Obj, s.now)
 	s.wakeCycleAt(readyAt)
 }
