@@ -46,7 +46,7 @@ func (s *Scheduler) findBatched(pi *framework.PodInfo, nodes []*framework.NodeIn
 	}
 	first := int32(active[0])
 	n := len(nodes)
-	cand, infos := s.candSlots, e.slots
+	cand, failOf := s.candSlots, e.failOf
 	idx := start
 	for done := 0; done < n; {
 		m := min(batchChunk, n-done)
@@ -55,7 +55,7 @@ func (s *Scheduler) findBatched(pi *framework.PodInfo, nodes []*framework.NodeIn
 		at := idx
 		for range m {
 			slot := cand[at]
-			if f := infos[slot].fail; f < 0 || f > first {
+			if f := failOf[slot]; f < 0 || f > first {
 				judge = append(judge, slot)
 			}
 			if at++; at == n {
@@ -73,8 +73,8 @@ func (s *Scheduler) findBatched(pi *framework.PodInfo, nodes []*framework.NodeIn
 				idx = 0
 			}
 			slot := cand[p]
-			si := &infos[slot]
-			plugin, st := int(si.fail), si.failSt
+			plugin := int(failOf[slot])
+			var st *framework.Status // nil: the local filter's status, looked up if needed
 			if plugin < 0 || plugin > int(first) {
 				for k, i := range active {
 					if plugin >= 0 && i > plugin {
@@ -86,6 +86,9 @@ func (s *Scheduler) findBatched(pi *framework.PodInfo, nodes []*framework.NodeIn
 					}
 				}
 				j++
+			}
+			if plugin >= 0 && st == nil {
+				st = e.slots[slot].failSt
 			}
 			switch {
 			case plugin < 0:

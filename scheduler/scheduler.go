@@ -467,15 +467,14 @@ func (s *Scheduler) findNodesThatPassFilters(pi *framework.PodInfo, nodes []*fra
 		}
 		if localOnly {
 			// runFilters, inlined by hand for the common case: a few array reads a node.
-			si := &e.slots[slot]
-			if si.fail < 0 {
+			if e.failOf[slot] < 0 {
 				if len(s.feasible) == numToFind {
 					return numToFind, nil
 				}
 				s.addFeasible(node, slot)
 				continue
 			}
-			if si.rejected {
+			if si := &e.slots[slot]; si.rejected {
 				s.addFailed(node, si.failSt, int(si.fail))
 				continue
 			}
@@ -587,14 +586,15 @@ func (s *Scheduler) prioritize(pi *framework.PodInfo) *framework.Status {
 	slots := s.feasibleSlots // kept beside feasible by the filter pass
 	fused := !s.explaining && e.hasFixed
 	if fused {
+		fixedOf, totals := e.fixedOf, s.totals
 		for i, slot := range slots {
-			si := &e.slots[slot]
-			if !si.fixedOK {
+			f := fixedOf[slot]
+			if f == noFixed {
 				fused = false
-				clear(s.totals)
+				clear(totals)
 				break
 			}
-			s.totals[i] = si.fixed
+			totals[i] = f
 		}
 	}
 	for p, pl := range s.prof.score {
@@ -749,12 +749,17 @@ func (s *Scheduler) selectHost() int {
 	}
 	// Reservoir sampling: the i-th node tied for the best so far replaces the choice with
 	// probability 1/i, so each of the best is chosen with equal probability. One draw per tie.
-	best, count := 0, 1
-	for i := 1; i < len(s.totals); i++ {
-		switch t := s.totals[i]; {
-		case t > s.totals[best]:
-			best, count = i, 1
-		case t == s.totals[best]:
+	totals := s.totals
+	if len(totals) == 0 {
+		return 0
+	}
+	best, bestTotal, count := 0, totals[0], 1
+	for i := 1; i < len(totals); i++ {
+		switch t := totals[i]; {
+		case t < bestTotal:
+		case t > bestTotal:
+			best, bestTotal, count = i, t, 1
+		default:
 			count++
 			if s.rng.IntN(count) == 0 {
 				best = i

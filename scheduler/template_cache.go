@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"hash/maphash"
+	"math"
 
 	"ksim.dev/ksim/scheduler/framework"
 )
@@ -105,17 +106,16 @@ func newProfileLocals(p *profile) *profileLocals {
 }
 
 // slotInfo is what the local plugins concluded for one node, kept together for the filter and
-// score passes' sake (one cache line holds two).
+// score passes' sake.
 type slotInfo struct {
-	gen uint64 // the node's Gen when computed; 0: never
-	// fixed is the weighted sum of the raw scores of the inFixed plugins (local, scoring, with
-	// no NormalizeScore), and fixedOK whether every one of them was in range without error.
-	fixed    int64
+	gen      uint64            // the node's Gen when computed; 0: never
 	failSt   *framework.Status // the status of fail
 	fail     int32             // index in profile.filter of the first local filter that rejects, or -1
 	rejected bool              // failSt.IsRejected()
-	fixedOK  bool
 }
+
+// noFixed in templateEntry.fixedOf marks a node whose fixed sum cannot stand for its plugins.
+const noFixed = math.MinInt64
 
 // templateEntry is what the local plugins concluded for one signature.
 type templateEntry struct {
@@ -135,7 +135,12 @@ type templateEntry struct {
 	noScore      []bool              // by index in profile.score: its PreScore skipped or failed
 
 	// Per node slot.
-	slots      []slotInfo
+	slots  []slotInfo
+	failOf []int32 // slots[slot].fail, packed for the filter pass
+	// fixedOf is the weighted sum of the raw scores of the inFixed plugins (local, scoring,
+	// with no NormalizeScore), or noFixed unless every one of them was in range without error.
+	fixedOf []int64
+
 	specGen    []uint64              // its SpecGen when the object-only filters ran
 	specFail   []int32               // the first object-only filter that rejects, or -1
 	specFailSt []*framework.Status   // its status
@@ -255,6 +260,8 @@ func (c *templateCache) drop(e *templateEntry) {
 // grow makes the per-slot arrays n long; new slots are uncomputed.
 func (e *templateEntry) grow(n int) {
 	e.slots = resize(e.slots, n)
+	e.failOf = resize(e.failOf, n)
+	e.fixedOf = resize(e.fixedOf, n)
 	e.specGen = resize(e.specGen, n)
 	e.specFail = resize(e.specFail, n)
 	e.specFailSt = resize(e.specFailSt, n)
@@ -340,7 +347,8 @@ func (s *Scheduler) refresh(e *templateEntry, pi *framework.PodInfo, node *frame
 		}
 	}
 	si.fail, si.failSt, si.rejected = fail, failSt, failSt.IsRejected()
-	si.fixedOK = false
+	e.failOf[slot] = fail
+	e.fixedOf[slot] = noFixed
 	if fail >= 0 {
 		return
 	}
@@ -374,5 +382,7 @@ func (s *Scheduler) refresh(e *templateEntry, pi *framework.PodInfo, node *frame
 			fixedOK = fixedOK && st.IsSuccess() && v >= framework.MinNodeScore && v <= framework.MaxNodeScore
 		}
 	}
-	si.fixed, si.fixedOK = fixed, fixedOK
+	if fixedOK {
+		e.fixedOf[slot] = fixed
+	}
 }

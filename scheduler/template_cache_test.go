@@ -153,6 +153,10 @@ func TestFilterScoreAllocations(t *testing.T) {
 		snap.AddPod(p)
 	}
 	all := snap.nodeList()
+	var slots []int32
+	for _, ni := range all {
+		slots = append(slots, ni.Slot)
+	}
 	reg := plugins.NewInTreeRegistry()
 	for _, name := range []string{names.NodeName, names.NodeUnschedulable, names.TaintToleration, names.NodeAffinity, names.NodePorts,
 		names.NodeResourcesFit, names.PodTopologySpread, names.InterPodAffinity, names.NodeResourcesBalancedAllocation, names.ImageLocality} {
@@ -178,6 +182,12 @@ func TestFilterScoreAllocations(t *testing.T) {
 					t.Errorf("%s: Filter of %s allocates %v times over %d nodes", name, tmpl.Name, n, len(all))
 				}
 			}
+			if bf, ok := pl.(framework.BatchFilter); ok {
+				out := make([]*framework.Status, len(slots))
+				if n := testing.AllocsPerRun(5, func() { bf.FilterSlots(state, pi, slots, out) }); n != 0 {
+					t.Errorf("%s: FilterSlots of %s allocates %v times over %d nodes", name, tmpl.Name, n, len(all))
+				}
+			}
 			if ps, ok := pl.(framework.PreScorePlugin); ok {
 				if st := ps.PreScore(state, pi, all); !st.IsSuccess() {
 					continue
@@ -190,6 +200,17 @@ func TestFilterScoreAllocations(t *testing.T) {
 					}
 				}); n != 0 {
 					t.Errorf("%s: Score of %s allocates %v times over %d nodes", name, tmpl.Name, n, len(all))
+				}
+			}
+			if bs, ok := pl.(framework.BatchScorer); ok {
+				scores, totals := make([]int64, len(slots)), make([]int64, len(slots))
+				if n := testing.AllocsPerRun(5, func() {
+					bs.ScoreSlots(state, pi, slots, scores)
+					if na, ok := bs.ScoreExtensions().(framework.NormalizeAdder); ok {
+						na.NormalizeAndAdd(state, pi, slots, scores, 1, totals)
+					}
+				}); n != 0 {
+					t.Errorf("%s: ScoreSlots and NormalizeAndAdd of %s allocate %v times over %d nodes", name, tmpl.Name, n, len(all))
 				}
 			}
 		}

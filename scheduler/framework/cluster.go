@@ -239,6 +239,7 @@ func (c *Cluster) RemovePod(ni *NodeInfo, pi *PodInfo) {
 	c.countPod(ni.Slot, pi, -1)
 	for _, g := range pi.groups {
 		g.PerNode[ni.Slot]--
+		g.sums.add(c, ni.Slot, -1)
 		g.Total--
 		if g.Total == 0 {
 			g.dead = true
@@ -259,12 +260,14 @@ func (c *Cluster) countPod(slot int32, pi *PodInfo, delta int32) {
 	for _, pc := range c.byNS[pi.Pod.Namespace] {
 		if pc.matches(c, pi) {
 			pc.PerNode[slot] += delta
+			pc.sums.add(c, slot, delta)
 			pc.Total += int(delta)
 		}
 	}
 	for _, pc := range c.anyNS {
 		if pc.matches(c, pi) {
 			pc.PerNode[slot] += delta
+			pc.sums.add(c, slot, delta)
 			pc.Total += int(delta)
 		}
 	}
@@ -572,6 +575,66 @@ func (c *Cluster) Topology(key string) *Topology {
 	return t
 }
 
+// domainSums keeps a per-slot count summed per domain of a few topologies: brought up to date
+// as the count changes (add), recomputed once the nodes changed (Cluster.NodeSetGen), which is
+// the only way a node's domain changes.
+type domainSums []domainSum
+
+type domainSum struct {
+	topo *Topology
+	gen  uint64  // Cluster.NodeSetGen when summed
+	sums []int64 // by domain; [0]: nodes without the key
+}
+
+// maxDomainSums bounds the topologies a count keeps sums for; more are summed anew each time.
+const maxDomainSums = 4
+
+// add follows a change of delta in slot's count.
+func (ds domainSums) add(c *Cluster, slot, delta int32) {
+	for i := range ds {
+		if s := &ds[i]; s.gen == c.NodeSetGen && s.gen != 0 {
+			s.sums[s.topo.Domain[slot]] += int64(delta)
+		}
+	}
+}
+
+// of returns perNode's sums per domain of topo.
+func (ds *domainSums) of(c *Cluster, topo *Topology, perNode []int32) []int64 {
+	var s *domainSum
+	for i := range *ds {
+		if (*ds)[i].topo == topo {
+			s = &(*ds)[i]
+			break
+		}
+	}
+	if s == nil {
+		if len(*ds) < maxDomainSums {
+			*ds = append(*ds, domainSum{topo: topo})
+			s = &(*ds)[len(*ds)-1]
+		} else {
+			s = &(*ds)[0] // taken over: rare, more keys than maxDomainSums
+			s.topo, s.gen = topo, 0
+		}
+	}
+	if s.gen == c.NodeSetGen && s.gen != 0 {
+		return s.sums
+	}
+	n := topo.NumDomains() + 1
+	if cap(s.sums) < n {
+		s.sums = make([]int64, n)
+	} else {
+		s.sums = s.sums[:n]
+		clear(s.sums)
+	}
+	for slot, v := range perNode {
+		if v != 0 {
+			s.sums[topo.Domain[slot]] += int64(v)
+		}
+	}
+	s.gen = c.NodeSetGen
+	return s.sums
+}
+
 // --- pod counters
 
 // PodSelector selects pods: those whose namespace and labels pass every term, and, with
@@ -675,6 +738,15 @@ type PodCounter struct {
 	Total    int
 	lastUsed uint64
 	dropped  bool
+	sums     domainSums
+}
+
+// DomainSums returns PerNode summed per domain of topo, index 0 holding the nodes without
+// topo's key. Valid until the next change of the cluster; not to be modified. O(1) while no node
+// changed since the last call with topo (pods coming and going keep the sums up to date),
+// O(nodes) otherwise.
+func (pc *PodCounter) DomainSums(c *Cluster, topo *Topology) []int64 {
+	return pc.sums.of(c, topo, pc.PerNode)
 }
 
 // Again returns pc, or, when the cluster has dropped it since, its selector's counter anew:
@@ -781,6 +853,12 @@ type TermGroup struct {
 	key     string
 	index   int  // in Cluster.groupList
 	dead    bool // removed from the cluster: no pod carries the term any more
+	sums    domainSums
+}
+
+// DomainSums is PodCounter.DomainSums for the group's PerNode.
+func (g *TermGroup) DomainSums(c *Cluster, topo *Topology) []int64 {
+	return g.sums.of(c, topo, g.PerNode)
 }
 
 // Groups returns the groups of existing pods' terms. The slice must not be modified and is
@@ -799,6 +877,7 @@ func (c *Cluster) groupTerms(pi *PodInfo, slot int32) {
 				pa.groups[i] = g
 			}
 			g.PerNode[slot]++
+			g.sums.add(c, slot, 1)
 			g.Total++
 			pi.groups = append(pi.groups, g)
 		}
@@ -827,6 +906,7 @@ func (c *Cluster) groupTerms(pi *PodInfo, slot int32) {
 func (c *Cluster) joinGroup(pi *PodInfo, slot int32, kind TermKind, weight int32, t *AffinityTerm) {
 	g := c.group(kind, weight, t)
 	g.PerNode[slot]++
+	g.sums.add(c, slot, 1)
 	g.Total++
 	pi.groups = append(pi.groups, g)
 }

@@ -76,9 +76,35 @@ func TestIncrementalIndexes(t *testing.T) {
 				if r.IntN(5) == 0 {
 					c.Counter(sels[r.IntN(len(sels))]) // counters made at any time must agree too
 				}
+				if r.IntN(3) == 0 { // sums asked for at any time, kept up to date from then on
+					topo := c.Topology(pick(r, corev1.LabelHostname, corev1.LabelTopologyZone, "rack"))
+					if gs := c.Groups(); len(gs) > 0 && r.IntN(2) == 0 {
+						gs[r.IntN(len(gs))].DomainSums(c, topo)
+					} else {
+						c.Counter(sels[r.IntN(len(sels))]).DomainSums(c, topo)
+					}
+				}
 				check(t, c, step, ports)
 			}
 		})
+	}
+}
+
+// checkSums checks the domain sums kept up to date (those summed since the nodes last
+// changed) against a recount.
+func checkSums(t *testing.T, c *Cluster, step int, key string, ds domainSums, perNode []int32) {
+	t.Helper()
+	for _, s := range ds {
+		if s.gen != c.NodeSetGen || s.gen == 0 {
+			continue
+		}
+		want := make([]int64, s.topo.NumDomains()+1)
+		for slot, v := range perNode {
+			want[s.topo.Domain[slot]] += int64(v)
+		}
+		if !slices.Equal(want, s.sums) {
+			t.Fatalf("step %d: %s sums over %s %v, recount %v", step, key, s.topo.Key, s.sums, want)
+		}
 	}
 }
 
@@ -98,6 +124,10 @@ func check(t *testing.T, c *Cluster, step int, portModel map[*NodeInfo]map[HostP
 				t.Fatalf("step %d: counter %s, slot %d: %d pods, recount %d", step, pc.key, slot, pc.PerNode[slot], want)
 			}
 		}
+		checkSums(t, c, step, pc.key, pc.sums, pc.PerNode)
+	}
+	for _, g := range c.Groups() {
+		checkSums(t, c, step, g.key, g.sums, g.PerNode)
 	}
 	want := map[string][]int32{}
 	for slot, ni := range c.Slots() {

@@ -53,11 +53,17 @@ func SignString(h *maphash.Hash, s string) {
 	h.WriteString(s)
 }
 
-// SignInt writes v.
+// SignInt writes v: one byte for the small values lengths, counts and "unset" (-1) mostly are,
+// else a marker and eight bytes, so that every value's encoding is self-delimiting.
 func SignInt(h *maphash.Hash, v int64) {
-	var b [8]byte
-	for i := range b {
-		b[i] = byte(v >> (8 * i))
+	if v >= -1 && v < 0xfe {
+		h.WriteByte(byte(v + 1))
+		return
+	}
+	var b [9]byte
+	b[0] = 0xff
+	for i := range 8 {
+		b[i+1] = byte(v >> (8 * i))
 	}
 	h.Write(b[:])
 }

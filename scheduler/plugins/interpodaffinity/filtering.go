@@ -38,7 +38,7 @@ type preFilterState struct {
 // as upstream) and counts, per topology domain, the pods that match its required terms and
 // the existing pods whose required anti-affinity terms match it. It skips the Filter when the
 // pod has no required terms and no existing pod's anti-affinity matches it.
-// O(nodes × terms + distinct terms of existing pods).
+// O(domains × terms + distinct terms of existing pods), from the counts' sums per domain.
 func (pl *InterPodAffinity) PreFilter(state *framework.CycleState, pod *framework.PodInfo, _ []*framework.NodeInfo) (*framework.PreFilterResult, *framework.Status) {
 	c := state.Cluster()
 	if c == nil {
@@ -64,7 +64,7 @@ func (pl *InterPodAffinity) PreFilter(state *framework.CycleState, pod *framewor
 			continue
 		}
 		topo := c.Topology(g.Term.TopologyKey)
-		if s.existing.add(topo, g.PerNode, 1) {
+		if s.existing.add(topo, g.DomainSums(c, topo), 1) {
 			existingAny = true
 			if !containsTopo(s.existingTopo, topo) {
 				s.existingTopo = append(s.existingTopo, topo)
@@ -80,7 +80,7 @@ func (pl *InterPodAffinity) PreFilter(state *framework.CycleState, pod *framewor
 		for i := range s.affinity {
 			topo := c.Topology(s.affinity[i].TopologyKey)
 			s.affinityTopo = append(s.affinityTopo, topo)
-			if s.affinityCounts.add(topo, t.affinity.PerNode, 1) {
+			if s.affinityCounts.add(topo, t.affinity.DomainSums(c, topo), 1) {
 				s.affinityEmpty = false
 			}
 		}
@@ -89,7 +89,7 @@ func (pl *InterPodAffinity) PreFilter(state *framework.CycleState, pod *framewor
 	for i := range s.anti {
 		topo := c.Topology(s.anti[i].TopologyKey)
 		s.antiTopo = append(s.antiTopo, topo)
-		s.antiCounts.add(topo, t.anti[i].PerNode, 1)
+		s.antiCounts.add(topo, t.anti[i].DomainSums(c, topo), 1)
 	}
 
 	if !existingAny && len(s.affinity) == 0 && len(s.anti) == 0 {

@@ -16,8 +16,9 @@
 // namespaceSelector (see framework.Cluster.NamespaceLabels), or the owning pod's namespace when
 // they give neither; matchLabelKeys and mismatchLabelKeys are merged into the selector as the
 // API server merges them. Pods matching a term are counted by framework.Cluster's PodCounters
-// and existing pods' terms are grouped by framework.Cluster's TermGroups, both kept up to date
-// as pods come and go, so a cycle costs O(nodes × terms) rather than upstream's O(pods).
+// and existing pods' terms are grouped by framework.Cluster's TermGroups, both kept up to date,
+// with their sums per topology domain, as pods come and go, so a cycle's PreFilter and PreScore
+// cost O(domains × terms) rather than upstream's O(pods), and Filter and Score O(terms) a node.
 package interpodaffinity
 
 import (
@@ -244,17 +245,16 @@ func (dc *domainCounts) row(topo *framework.Topology) []int64 {
 	return dc.rows[dc.used-1]
 }
 
-// add adds mult × perNode[slot] to the domain of every node that has topo's key, and reports
-// whether any node with a count has the key (upstream then has an entry in its map).
-func (dc *domainCounts) add(topo *framework.Topology, perNode []int32, mult int64) bool {
+// add adds mult × sums[d] to each domain d of topo's key, sums being a count summed per domain
+// (framework.PodCounter.DomainSums, index 0 for nodes without the key, which add nothing), and
+// reports whether a node with the key has a count (upstream then has an entry in its map).
+// O(domains).
+func (dc *domainCounts) add(topo *framework.Topology, sums []int64, mult int64) bool {
 	row := dc.row(topo)
 	any := false
-	for slot, n := range perNode {
-		if n == 0 {
-			continue
-		}
-		if d := topo.Domain[slot]; d != 0 {
-			row[d] += mult * int64(n)
+	for d := 1; d < len(sums); d++ {
+		if v := sums[d]; v != 0 {
+			row[d] += mult * v
 			any = true
 		}
 	}

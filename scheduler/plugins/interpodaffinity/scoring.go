@@ -24,7 +24,8 @@ type preScoreState struct {
 // PreScore sums the weights of matching pod-term pairs per topology domain (upstream PreScore
 // and processExistingPod): the pod's preferred terms against all pods, and existing pods'
 // required affinity (× hardPodAffinityWeight) and preferred terms against the pod. It skips
-// the Score when no pair counted anywhere. O(nodes × counted terms).
+// the Score when no pair counted anywhere. O(domains × counted terms + distinct terms of
+// existing pods).
 func (pl *InterPodAffinity) PreScore(state *framework.CycleState, pod *framework.PodInfo, _ []*framework.NodeInfo) *framework.Status {
 	c := state.Cluster()
 	if c == nil {
@@ -46,10 +47,12 @@ func (pl *InterPodAffinity) PreScore(state *framework.CycleState, pod *framework
 	if len(pa.PreferredAffinity) > 0 || len(pa.PreferredAntiAffinity) > 0 {
 		tm := pl.template(c, pa)
 		for i, t := range pa.PreferredAffinity {
-			counted = s.scores.add(c.Topology(t.TopologyKey), tm.preferred[i].PerNode, int64(t.Weight)) || counted
+			topo := c.Topology(t.TopologyKey)
+			counted = s.scores.add(topo, tm.preferred[i].DomainSums(c, topo), int64(t.Weight)) || counted
 		}
 		for i, t := range pa.PreferredAntiAffinity {
-			counted = s.scores.add(c.Topology(t.TopologyKey), tm.preferredAnt[i].PerNode, -int64(t.Weight)) || counted
+			topo := c.Topology(t.TopologyKey)
+			counted = s.scores.add(topo, tm.preferredAnt[i].DomainSums(c, topo), -int64(t.Weight)) || counted
 		}
 	}
 	nsLabels := c.NamespaceLabels(pod.Pod.Namespace)
@@ -69,7 +72,8 @@ func (pl *InterPodAffinity) PreScore(state *framework.CycleState, pod *framework
 		if g.Kind == framework.RequiredAntiAffinity || !g.Term.Matches(pod.Pod, nsLabels) {
 			continue
 		}
-		counted = s.scores.add(c.Topology(g.Term.TopologyKey), g.PerNode, w) || counted
+		topo := c.Topology(g.Term.TopologyKey)
+		counted = s.scores.add(topo, g.DomainSums(c, topo), w) || counted
 	}
 	if !counted {
 		return statusSkip

@@ -29,7 +29,8 @@ type preFilterState struct {
 // nodes (all nodes, not only the candidates, as upstream). A pod without hard constraints
 // skips the Filter. Which nodes are eligible, and so which domains count, is kept per template
 // until a node changes (template.eligibility); the counts come from the nodes that hold
-// matching pods. O(nodes) array reads per constraint, no pass over pods.
+// matching pods: O(domains) per constraint from the counter's sums per domain when every node
+// is eligible, O(nodes) array reads otherwise; no pass over pods.
 func (pl *PodTopologySpread) PreFilter(state *framework.CycleState, pod *framework.PodInfo, _ []*framework.NodeInfo) (*framework.PreFilterResult, *framework.Status) {
 	c := state.Cluster()
 	if c == nil {
@@ -52,7 +53,16 @@ func (pl *PodTopologySpread) PreFilter(state *framework.CycleState, pod *framewo
 	for i := range cs {
 		counts := s.counts[i]
 		var nonZero int32 // eligible domains that hold a matching pod
-		if cs[i].counter != nil {
+		switch {
+		case cs[i].counter != nil && el.allOK[i]:
+			// Every node counts: the counter's sums per domain, kept as pods come and go.
+			for d, n := range cs[i].counter.DomainSums(c, cs[i].topo) {
+				if n != 0 {
+					nonZero++
+					counts[d] = int32(n)
+				}
+			}
+		case cs[i].counter != nil:
 			domain, ok := cs[i].topo.Domain, el.ok[i]
 			for slot, n := range cs[i].counter.PerNode {
 				if n == 0 || !ok[slot] {

@@ -52,7 +52,9 @@ func (s *preScoreState) effectiveDomain(i int, slot int32) int32 {
 // zone constraint then still scores the nodes without zones by hostname alone), each
 // constraint is weighted by the log of its number of domains among feasible nodes, and the
 // matching pods of every eligible node are summed per domain. Skips the Score for a pod
-// without soft constraints. O(feasible nodes × constraints + nodes), no pass over pods.
+// without soft constraints. O(feasible nodes × constraints), plus O(nodes) per constraint
+// whose eligible nodes are not all nodes (else its counter's sums per domain serve); no pass
+// over pods.
 func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *framework.PodInfo, filtered []*framework.NodeInfo) *framework.Status {
 	c := state.Cluster()
 	if c == nil {
@@ -149,6 +151,20 @@ func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *framewor
 			continue
 		}
 		ok, counts, created := el.ok[i], s.counts[i], s.created[i]
+		if el.allOK[i] {
+			// Every node counts: the counter's sums per domain, kept as pods come and go; the
+			// nodes without the label count in the empty value's entry.
+			sums := cs[i].counter.DomainSums(c, cs[i].topo)
+			for d := 1; d < len(sums); d++ {
+				if created[d] {
+					counts[d] += sums[d]
+				}
+			}
+			if e := s.emptyDomain[i]; sums[0] != 0 && created[e] {
+				counts[e] += sums[0]
+			}
+			continue
+		}
 		for slot, n := range cs[i].counter.PerNode {
 			if n == 0 || !ok[slot] {
 				continue

@@ -36,7 +36,8 @@ type eligibility struct {
 	ok         [][]bool // per constraint, per slot
 	present    [][]bool // per constraint, per domain: an eligible node is in it (hard only)
 	numPresent []int32
-	allKeys    bool // every node has every constraint's topology label
+	allKeys    bool   // every node has every constraint's topology label
+	allOK      []bool // per constraint: every node is eligible
 }
 
 // noConstraints is the template of every pod without constraints of its own and no default
@@ -126,6 +127,7 @@ func (t *template) eligibility(c *framework.Cluster, el *eligibility, cs []const
 	el.ok = make([][]bool, len(cs))
 	el.present = make([][]bool, len(cs))
 	el.numPresent = make([]int32, len(cs))
+	numOK := make([]int, len(cs))
 	for i := range cs {
 		el.ok[i] = make([]bool, len(slots))
 		el.present[i] = make([]bool, cs[i].topo.NumDomains()+1)
@@ -154,11 +156,16 @@ func (t *template) eligibility(c *framework.Cluster, el *eligibility, cs []const
 				continue
 			}
 			el.ok[i][slot] = true
+			numOK[i]++
 			if d := cs[i].topo.Domain[slot]; d != 0 && !el.present[i][d] {
 				el.present[i][d] = true
 				el.numPresent[i]++
 			}
 		}
+	}
+	el.allOK = make([]bool, len(cs))
+	for i := range cs {
+		el.allOK[i] = numOK[i] == c.NumNodes()
 	}
 	return el
 }
