@@ -30,6 +30,9 @@ type hpaState struct {
 	// containerMetrics is set when some metric is a ContainerResource one, which reads the
 	// per-container usage rather than the pod's sums.
 	containerMetrics bool
+	// reqs is the target template's container requests, kept from one sync to the next (the
+	// template does not change during a run).
+	reqs *containerRequests
 }
 
 func (s *Simulation) addHPAs() error {
@@ -101,6 +104,8 @@ func (s *Simulation) hpaSync(h *hpaState) {
 	h.metrics = h.metrics[:len(o.Pods)]
 	mr := s.newMetricsReader(&h.windows)
 	mr.withContainers = h.containerMetrics
+	mr.reqs = h.reqs
+	defer func() { h.reqs = mr.reqs }()
 	for i, p := range o.Pods {
 		if p.Phase == PodTerminated {
 			continue
