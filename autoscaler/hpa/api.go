@@ -228,7 +228,8 @@ type Decision struct {
 	// with Proposal -1 when nothing could be computed, and also (with Proposal >= 0) when some
 	// metrics failed but the others allowed scaling.
 	Err string
-	// Conditions are the HPA's status conditions after the sync, in upstream's order.
+	// Conditions are the HPA's status conditions after the sync, in upstream's order. The
+	// slice may be shared with earlier Decisions while the conditions do not change: read only.
 	Conditions []Condition
 }
 
@@ -267,6 +268,7 @@ type Autoscaler struct {
 	downEvents  []timestampedScaleEvent
 
 	conds         []Condition
+	lastConds     []Condition // the last Decision's conditions, shared while unchanged
 	statusDesired int32
 	lastSync      time.Duration
 	synced        bool

@@ -1,6 +1,7 @@
 package hpa
 
 import (
+	"slices"
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -33,7 +34,13 @@ func (a *Autoscaler) conditionIsTrue(typ autoscalingv2.HorizontalPodAutoscalerCo
 	return false
 }
 
-// snapshotConditions returns a copy of the conditions, for a Decision.
+// snapshotConditions returns the conditions for a Decision: a copy, or the previous
+// Decision's when nothing changed since (conditions change rarely, and a run keeps one
+// Decision per sync), so Decisions may share the slice and must treat it as read-only.
 func (a *Autoscaler) snapshotConditions() []Condition {
-	return append([]Condition(nil), a.conds...)
+	if slices.Equal(a.lastConds, a.conds) && a.lastConds != nil {
+		return a.lastConds
+	}
+	a.lastConds = append([]Condition(nil), a.conds...)
+	return a.lastConds
 }
