@@ -55,11 +55,22 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 kube-scheduler's filter and score plugins, HorizontalPodAutoscalers scale Deployments as the
 upstream controller does, and nodes fail, drain and come back as the scenario says. A run is a
 pure function of the scenario and the seed: same inputs, byte-identical outputs.`,
-		Example: `  # Run the embedded default scenario and write out/summary.json and out/report.html
+		Example: `  # Run the embedded default scenario; writes ksim-out/report.html, summary.json, ...
   ksim run
 
   # Run your own scenario with another seed
-  ksim run my-cluster/scenario.yaml --seed 7 --out results/`,
+  ksim run my-cluster/scenario.yaml --seed 7 --out results/
+
+  # Where would these pods go on my cluster, and why?
+  kubectl get nodes,pods -A -o yaml > cluster.yaml
+  ksim place --cluster cluster.yaml --explain -o table new-pods.yaml
+
+  # What-ifs: HPA target × traffic, best variant under a pending-time budget
+  ksim sweep scenario.yaml --vary 'HorizontalPodAutoscaler/default/web:spec.metrics[0].resource.target.averageUtilization=50,70' \
+    --vary spec.load[0].trace.peakCores=x1.0,x1.5 --budget 'pending_p99_s<=60'
+
+  # Gate a CI job on a run's figures
+  ksim check ksim-out --max-unschedulable 0 --max-pending-p99 60s`,
 		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
