@@ -106,11 +106,19 @@ func (s *Simulation) hpaSync(h *hpaState) {
 	mr.withContainers = h.containerMetrics
 	mr.reqs = h.reqs
 	defer func() { h.reqs = mr.reqs }()
+	// Fill the reused samples in place: a sync of a large target copies no sample twice.
+	if cap(in.Pods) < len(o.Pods) {
+		in.Pods = make([]hpa.PodSample, 0, len(o.Pods))
+	}
+	in.Pods = in.Pods[:len(o.Pods)]
+	n := 0
 	for i, p := range o.Pods {
 		if p.Phase == PodTerminated {
 			continue
 		}
-		ps := hpa.PodSample{
+		ps := &in.Pods[n]
+		n++
+		*ps = hpa.PodSample{
 			Name:         p.Obj.Name,
 			Phase:        apiPhase(p),
 			Deleting:     p.Deleting,
@@ -129,9 +137,9 @@ func (s *Simulation) hpaSync(h *hpaState) {
 		if mr.podMetrics(p, &h.metrics[i]) {
 			ps.Metrics = &h.metrics[i]
 		}
-		in.Pods = append(in.Pods, ps)
 		h.pods = append(h.pods, p)
 	}
+	in.Pods = in.Pods[:n]
 	cur := o.Replicas
 	in.Replicas, in.StatusReplicas = cur, int32(o.activePods())
 	s.customValues(h, h.pods, in)
