@@ -104,7 +104,7 @@ type scalingPolicy struct {
 // compile defaults, validates and compiles h's spec. h is not modified.
 func compile(h *autoscalingv2.HorizontalPodAutoscaler, opts Options) (compiledSpec, error) {
 	spec := h.Spec.DeepCopy()
-	setDefaults(spec)
+	SetDefaults(spec)
 	if err := validateSpec(spec); err != nil {
 		return compiledSpec{}, err
 	}
@@ -238,9 +238,13 @@ func compileRules(r *autoscalingv2.HPAScalingRules) scalingRules {
 	return s
 }
 
-// setDefaults applies the API server's defaults to spec
-// (pkg/apis/autoscaling/v2/defaults.go: SetDefaults_HorizontalPodAutoscaler).
-func setDefaults(spec *autoscalingv2.HorizontalPodAutoscalerSpec) {
+// SetDefaults applies the API server's defaults to an HPA spec
+// (pkg/apis/autoscaling/v2/defaults.go: SetDefaults_HorizontalPodAutoscaler): minReplicas 1, a
+// cpu Utilization 80% metric when there is none, and, only when behavior is present, the
+// scale-up and scale-down rules for every field left unset (the scale-down window stays nil
+// for the controller to fill from its flag). New applies it; the scenario loader too, so that
+// what a user loads is what the HPA runs.
+func SetDefaults(spec *autoscalingv2.HorizontalPodAutoscalerSpec) {
 	if spec.MinReplicas == nil {
 		one := int32(1)
 		spec.MinReplicas = &one

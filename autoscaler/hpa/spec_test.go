@@ -160,7 +160,7 @@ func TestSetBehaviorDefaults(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := autoscalingv2.HorizontalPodAutoscalerSpec{Behavior: tc.in, MinReplicas: i32(1), Metrics: cpuHPA(1, 1, 50).Spec.Metrics}
-			setDefaults(&spec)
+			SetDefaults(&spec)
 			if !reflect.DeepEqual(spec.Behavior, tc.want) {
 				t.Errorf("behavior\n got  %+v\n want %+v", spec.Behavior, tc.want)
 			}

@@ -2,7 +2,6 @@ package scenario
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -192,65 +191,6 @@ func defaultJob(j *batchv1.Job) {
 	if j.Spec.Suspend == nil {
 		j.Spec.Suspend = ptr.To(false)
 	}
-}
-
-// defaultHPA is k8s.io/kubernetes pkg/apis/autoscaling/v2 SetDefaults_HorizontalPodAutoscaler:
-// minReplicas 1, a cpu Utilization 80% metric when there is none, and, when behavior is given,
-// the upstream scale-up and scale-down rules for every field left unset.
-func defaultHPA(h *autoscalingv2.HorizontalPodAutoscaler) {
-	if h.Spec.MinReplicas == nil {
-		h.Spec.MinReplicas = ptr.To[int32](1)
-	}
-	if len(h.Spec.Metrics) == 0 {
-		h.Spec.Metrics = []autoscalingv2.MetricSpec{{
-			Type: autoscalingv2.ResourceMetricSourceType,
-			Resource: &autoscalingv2.ResourceMetricSource{
-				Name: corev1.ResourceCPU,
-				Target: autoscalingv2.MetricTarget{
-					Type:               autoscalingv2.UtilizationMetricType,
-					AverageUtilization: ptr.To[int32](80),
-				},
-			},
-		}}
-	}
-	if b := h.Spec.Behavior; b != nil {
-		b.ScaleUp = fillRules(b.ScaleUp, &autoscalingv2.HPAScalingRules{
-			StabilizationWindowSeconds: ptr.To[int32](0),
-			SelectPolicy:               ptr.To(autoscalingv2.MaxChangePolicySelect),
-			Policies: []autoscalingv2.HPAScalingPolicy{
-				{Type: autoscalingv2.PodsScalingPolicy, Value: 4, PeriodSeconds: 15},
-				{Type: autoscalingv2.PercentScalingPolicy, Value: 100, PeriodSeconds: 15},
-			},
-		})
-		// Scale-down keeps a nil stabilization window: the controller then uses
-		// --horizontal-pod-autoscaler-downscale-stabilization (Controllers.HPADownscaleWindow).
-		b.ScaleDown = fillRules(b.ScaleDown, &autoscalingv2.HPAScalingRules{
-			SelectPolicy: ptr.To(autoscalingv2.MaxChangePolicySelect),
-			Policies: []autoscalingv2.HPAScalingPolicy{
-				{Type: autoscalingv2.PercentScalingPolicy, Value: 100, PeriodSeconds: 15},
-			},
-		})
-	}
-}
-
-// fillRules is copyHPAScalingRules: the fields set in from, over the defaults in to.
-func fillRules(from, to *autoscalingv2.HPAScalingRules) *autoscalingv2.HPAScalingRules {
-	if from == nil {
-		return to
-	}
-	if from.SelectPolicy != nil {
-		to.SelectPolicy = from.SelectPolicy
-	}
-	if from.StabilizationWindowSeconds != nil {
-		to.StabilizationWindowSeconds = from.StabilizationWindowSeconds
-	}
-	if from.Policies != nil {
-		to.Policies = from.Policies
-	}
-	if from.Tolerance != nil {
-		to.Tolerance = from.Tolerance
-	}
-	return to
 }
 
 // Well-known node labels that the kubelet sets on its Node, and that scheduling depends on

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"ksim.dev/ksim/autoscaler/hpa"
+
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -405,7 +407,7 @@ func (l *loader) validateHPA(o *object, h *autoscalingv2.HorizontalPodAutoscaler
 		l.scalingRules(o, "spec.behavior.scaleUp", b.ScaleUp)
 		l.scalingRules(o, "spec.behavior.scaleDown", b.ScaleDown)
 	}
-	defaultHPA(h)
+	hpa.SetDefaults(&h.Spec) // as the API server does; the engine's HPA runs this very spec
 }
 
 func (l *loader) metric(o *object, field string, m *autoscalingv2.MetricSpec) {
