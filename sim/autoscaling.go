@@ -105,7 +105,6 @@ func (s *Simulation) hpaSync(h *hpaState) {
 	mr := s.newMetricsReader(&h.windows)
 	mr.withContainers = h.containerMetrics
 	mr.reqs = h.reqs
-	defer func() { h.reqs = mr.reqs }()
 	// Fill the reused samples in place: a sync of a large target copies no sample twice.
 	if cap(in.Pods) < len(o.Pods) {
 		in.Pods = make([]hpa.PodSample, 0, len(o.Pods))
@@ -140,6 +139,7 @@ func (s *Simulation) hpaSync(h *hpaState) {
 		h.pods = append(h.pods, p)
 	}
 	in.Pods = in.Pods[:n]
+	h.reqs = mr.reqs
 	cur := o.Replicas
 	in.Replicas, in.StatusReplicas = cur, int32(o.activePods())
 	s.customValues(h, h.pods, in)

@@ -1,8 +1,8 @@
 package sim
 
 // sampleNodes records each live node's CPU usage: the sum of its pods' usage under their load
-// models at this instant. Cost: O(pods × pods per owner) — podUsageMilli counts the owner's
-// serving pods — which the sampling interval keeps small against the run.
+// models at this instant. Cost: O(pods): each owner's count of serving pods is cached for the
+// event (Owner.servingPods).
 func (s *Simulation) sampleNodes() {
 	s.recordForReports()
 	for _, n := range s.nodes {
