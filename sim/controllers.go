@@ -12,8 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
-
-	"ksim.dev/ksim/sim/scenario"
 )
 
 // addWorkloads creates the owners of the scenario's workloads and their first pods, in
@@ -384,5 +382,3 @@ func deletionCost(annotations map[string]string) int32 {
 	}
 	return c
 }
-
-var _ = scenario.Kind
