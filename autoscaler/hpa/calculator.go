@@ -313,13 +313,14 @@ func tally(now time.Duration, pods []PodSample, m *metricSource, pv *podsValues,
 			val, ok = resourceValue(p.Metrics, m.resource, m.container)
 			if p.Unlisted {
 				if ok {
-					t.extraCount++
-					t.extraUsage += val
+					t.extraCount += p.weight()
+					t.extraUsage += val * p.weight()
 				}
 				continue
 			}
 		}
-		t.listed++
+		w := p.weight()
+		t.listed += w
 		var req int64
 		if withRequests {
 			// Pods of one template share a spec: compute its request once (a one-entry memo;
@@ -335,16 +336,16 @@ func tally(now time.Duration, pods []PodSample, m *metricSource, pv *podsValues,
 		}
 		switch groupPod(now, p, ok, cpu, opts) {
 		case podReady:
-			t.readyCount++
-			t.readyUsage += val
-			t.readyReq += req
+			t.readyCount += w
+			t.readyUsage += val * w
+			t.readyReq += req * w
 		case podMissing:
-			t.missingCount++
-			t.missingReq += req
-			t.missingFallback += req * fallbackPercent / 100
+			t.missingCount += w
+			t.missingReq += req * w
+			t.missingFallback += req * fallbackPercent / 100 * w // per pod, then summed
 		case podUnready:
-			t.unreadyCount++
-			t.unreadyReq += req
+			t.unreadyCount += w
+			t.unreadyReq += req * w
 		}
 	}
 	if pv != nil {
@@ -505,9 +506,9 @@ func readyPodsCount(pods []PodSample) (int64, error) {
 		if p.Unlisted {
 			continue
 		}
-		listed++
+		listed += p.weight()
 		if p.Phase == corev1.PodRunning && p.Ready {
-			ready++
+			ready += p.weight()
 		}
 	}
 	if listed == 0 {
