@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 
@@ -11,6 +12,7 @@ import (
 	externalmetrics "k8s.io/metrics/pkg/apis/external_metrics/v1beta1"
 
 	"ksim.dev/ksim/autoscaler/hpa"
+	"ksim.dev/ksim/sim/scenario"
 )
 
 // hpaState is one HorizontalPodAutoscaler in the run.
@@ -30,6 +32,14 @@ type hpaState struct {
 	// containerMetrics is set when some metric is a ContainerResource one, which reads the
 	// per-container usage rather than the pod's sums.
 	containerMetrics bool
+	// podsMetric is set when some metric is a Pods one, whose values the custom metrics API
+	// lists pod by pod.
+	podsMetric bool
+	// steady groups, per scrape phase (in whole seconds), the target's pods that served
+	// through their whole metric window: see hpaSync.
+	steady []steadyGroup
+	syncs  uint64 // syncs so far; a steadyGroup is valid for the sync it was filled in
+	folded uint64 // pods counted in another pod's sample, over all syncs
 	// reqs is the target template's container requests, kept from one sync to the next (the
 	// template does not change during a run).
 	reqs *containerRequests
@@ -62,6 +72,7 @@ func (s *Simulation) addHPAs() error {
 		}}
 		for _, m := range h.Spec.Metrics {
 			st.containerMetrics = st.containerMetrics || m.Type == autoscalingv2.ContainerResourceMetricSourceType
+			st.podsMetric = st.podsMetric || m.Type == autoscalingv2.PodsMetricSourceType
 		}
 		st.res.Replicas.Add(s.now, float64(target.Replicas))
 		st.res.Ready.Add(s.now, 0)
@@ -91,12 +102,52 @@ func (s *Simulation) recordReady(o *Owner) {
 	}
 }
 
+// summariseSteadyPods lets hpaSync pass the HPA one sample (hpa.PodSample.Count) for all the
+// target's steady pods of one scrape phase. Tests turn it off to check that it changes nothing.
+var summariseSteadyPods = true
+
+// A steadyGroup is the sample standing for the target's steady pods on nodes of one scrape
+// phase, in one sync.
+type steadyGroup struct {
+	sync     uint64        // the sync it was filled in (hpaState.syncs)
+	ts, from time.Duration // the phase's metric window at this sync
+	sample   int           // index in Input.Pods of the group's sample; -1 before its first pod
+}
+
+// steadyPhases returns the per-phase groups of a sync of h, or nil when the target's pods
+// cannot be summarised: a ContainerResource metric (per-container usage) or a Pods metric
+// (listed pod by pod), the per-pod load model (each pod its own usage), or a resolution that
+// is not a whole number of seconds of at most an hour (the phases would be too many slots).
+func (s *Simulation) steadyPhases(h *hpaState) []steadyGroup {
+	res := s.sc.Controllers.MetricResolution
+	if !summariseSteadyPods || h.containerMetrics || h.podsMetric || res%time.Second != 0 || res > time.Hour ||
+		(h.target.load != nil && h.target.load.model == scenario.ModelPerPod) {
+		return nil
+	}
+	if n := int(res / time.Second); len(h.steady) != n {
+		h.steady = make([]steadyGroup, n)
+	}
+	return h.steady
+}
+
 // hpaSync runs one sync of an HPA and applies its decision. The HPA reads the target's scale
 // (spec.replicas; status.replicas, the pods its ReplicaSets count), the pods its selector
 // matches, their resource metrics (metrics.go) and the custom and external metrics it names.
+//
+// A target's pods are mostly steady: ready, on a node that is up, not being deleted, ready
+// since before their metric window began. Every such pod of a Deployment on nodes of one scrape
+// phase has the same spec, the same metrics (the load models other than per-pod share the
+// owner's demand among its serving pods), and counts as ready under every rule of the HPA
+// (ready before the window began, it passes the CPU initialization test whatever its start
+// time). So one sample with a Count stands for them all, and a sync costs a look at each pod
+// plus the HPA's work on at most one sample per phase and the pods in transition.
+// TestSummarisedSyncsDecideAsPodByPod checks that the decisions do not change.
 func (s *Simulation) hpaSync(h *hpaState) {
 	o := h.target
 	in := &h.in
+	h.syncs++
+	steady := s.steadyPhases(h)
+	res := s.sc.Controllers.MetricResolution
 	in.Pods, h.pods = in.Pods[:0], h.pods[:0]
 	if cap(h.metrics) < len(o.Pods) {
 		h.metrics = append(h.metrics[:cap(h.metrics)], make([]hpa.PodMetrics, len(o.Pods)-cap(h.metrics))...)
@@ -115,6 +166,26 @@ func (s *Simulation) hpaSync(h *hpaState) {
 		if p.Phase == PodTerminated {
 			continue
 		}
+		var g *steadyGroup
+		if steady != nil && p.Phase == PodReady && !p.Deleting && !p.NotReady && p.Node != nil && p.Node.Up {
+			phase := scrapePhase(p.Node, res)
+			g = &steady[phase/time.Second]
+			if g.sync != h.syncs {
+				g.sync, g.sample = h.syncs, -1
+				g.ts = lastScrape(s.now, phase, res)
+				g.from = g.ts - res
+			}
+			if p.ReadyAt > g.from {
+				g = nil // ready during the window: not steady yet
+			} else if g.sample >= 0 {
+				in.Pods[g.sample].Count++
+				h.folded++
+				continue
+			}
+		}
+		if g != nil {
+			g.sample = n
+		}
 		ps := &in.Pods[n]
 		n++
 		*ps = hpa.PodSample{
@@ -132,6 +203,9 @@ func (s *Simulation) hpaSync(h *hpaState) {
 		}
 		if p.Phase < PodBound {
 			ps.NoReadyCondition = true // an unscheduled pod has only PodScheduled
+		}
+		if g != nil {
+			ps.Count = 1
 		}
 		if mr.podMetrics(p, &h.metrics[i]) {
 			ps.Metrics = &h.metrics[i]

@@ -23,9 +23,9 @@ type Node struct {
 	allocCPU, allocMem, allocPods int64 // milli-CPU, bytes, count
 	reqCPU, reqMem                int64
 	result                        *NodeResult
-	nameHash                      uint64 // FNV-1a of Name, for the metrics scrape phase
-	nameHashed                    bool
-	notReadyTimer                 *event
+	// The node's metrics scrape phase (scrapePhase), memoised for the resolution phaseRes.
+	phase, phaseRes time.Duration
+	notReadyTimer   *event
 }
 
 // PodPhase is where a simulated pod is in its lifecycle. It refines corev1.PodPhase with the

@@ -117,17 +117,18 @@ const minSampleAge = 10 * time.Second
 
 // scrapePhase is node n's scrape phase within the metric resolution: a hash of its name, in
 // whole seconds when the resolution allows, so that outputs are stable.
-// The name's hash is computed once per node.
+// It is computed once per node (and resolution).
 func scrapePhase(n *Node, res time.Duration) time.Duration {
-	if !n.nameHashed {
-		h := fnv.New64a()
-		h.Write([]byte(n.Name))
-		n.nameHash, n.nameHashed = h.Sum64(), true
+	if n.phaseRes == res {
+		return n.phase
 	}
-	phase := time.Duration(n.nameHash % uint64(res))
+	h := fnv.New64a()
+	h.Write([]byte(n.Name))
+	phase := time.Duration(h.Sum64() % uint64(res))
 	if res >= time.Second {
 		phase = phase.Truncate(time.Second)
 	}
+	n.phase, n.phaseRes = phase, res
 	return phase
 }
 
@@ -209,7 +210,7 @@ func (r *metricsReader) podMetrics(p *Pod, m *hpa.PodMetrics) bool {
 	if shared {
 		e := r.cache.find(from, ts)
 		if e == nil {
-			r.cache.put(from, ts, r.integrate(p, from, ts))
+			r.cache.put(from, ts, r.servingIntegral(p, from, ts))
 			e = r.cache.find(from, ts)
 		}
 		e.hasSums, e.cpuMilli, e.memMilli = true, m.CPUMilli, m.MemoryMilli
@@ -239,7 +240,7 @@ func (r *metricsReader) cpuNano(p *Pod, from, to time.Duration) int64 {
 	} else if a == from && b == to {
 		v, ok := r.cache.get(a, b)
 		if !ok {
-			v = r.integrate(p, a, b)
+			v = r.servingIntegral(p, a, b)
 			r.cache.put(a, b, v)
 		}
 		milliSeconds = v
@@ -277,6 +278,85 @@ func (r *metricsReader) integrate(p *Pod, a, b time.Duration) float64 {
 		u = next
 	}
 	return sum
+}
+
+// servingIntegral is integrate(p, a, b) for a pod that served through [a, b] under a model
+// where every serving pod of the owner uses the same (aggregate, requests). The windows of one
+// sync all lie in the last two resolutions before now and overlap, so it reads them from a
+// table of the usage steps over that span, built once per sync: a sync evaluates the load
+// model about 2·resolution/1 s times rather than once per second of every window. The table
+// holds the very steps and products integrate would add, in the same order, so the sums are
+// bit for bit the same.
+func (r *metricsReader) servingIntegral(p *Pod, a, b time.Duration) float64 {
+	t := &r.cache.recent
+	if t.owner != p.Owner || t.now != r.now {
+		t.build(p, floorSecond(r.now-2*r.res), r.now)
+	}
+	i, ok := t.stepAt(a)
+	if !ok || b > r.now || b%time.Second != 0 {
+		return r.integrate(p, a, b)
+	}
+	var sum float64
+	for ; i < len(t.start) && t.start[i] < b; i++ {
+		sum += t.area[i]
+	}
+	return sum
+}
+
+// recentUsage is a table of a serving pod's usage steps over [from, now]: step k starts at
+// start[k] and adds area[k] millicore·seconds, as integrate(p, from, now) adds them.
+type recentUsage struct {
+	owner *Owner
+	now   time.Duration
+	start []time.Duration
+	area  []float64
+}
+
+// build tabulates integrate's steps for p over [from, to]. It mirrors integrate step for step.
+func (t *recentUsage) build(p *Pod, from, to time.Duration) {
+	o := p.Owner
+	t.owner, t.now = o, to
+	t.start, t.area = t.start[:0], t.area[:0]
+	l := o.load
+	if l == nil {
+		return
+	}
+	pts := o.result.Ready.Points
+	i := sort.Search(len(pts), func(k int) bool { return pts[k].T > from }) - 1
+	for u := from; u < to; {
+		next := min(to, u.Truncate(time.Second)+time.Second)
+		if i+1 < len(pts) && pts[i+1].T < next {
+			next = pts[i+1].T
+		}
+		n := 0
+		if i >= 0 {
+			n = int(pts[i].V)
+		}
+		t.start = append(t.start, u)
+		t.area = append(t.area, float64(usageMilliAt(p, l, u, n))*(next-u).Seconds())
+		for i+1 < len(pts) && pts[i+1].T <= next {
+			i++
+		}
+		u = next
+	}
+}
+
+// stepAt returns the index of the step that starts at a, if one does.
+func (t *recentUsage) stepAt(a time.Duration) (int, bool) {
+	if t.owner == nil || t.owner.load == nil {
+		return 0, false
+	}
+	i := sort.Search(len(t.start), func(k int) bool { return t.start[k] >= a })
+	return i, i < len(t.start) && t.start[i] == a
+}
+
+// floorSecond rounds t down to a whole second (toward the past, also before the epoch).
+func floorSecond(t time.Duration) time.Duration {
+	f := t.Truncate(time.Second)
+	if f > t {
+		f -= time.Second
+	}
+	return f
 }
 
 // usageMilliAt is a serving pod's usage under its owner's load at t when serving pods of the
@@ -458,6 +538,7 @@ func (s *Simulation) customValues(h *hpaState, pods []*Pod, in *hpa.Input) {
 // a 15 s resolution), so a linear search beats a map. Cost: O(windows) per lookup.
 type windowCache struct {
 	entries []windowIntegral
+	recent  recentUsage // the usage steps of the sync's last two resolutions
 }
 
 type windowIntegral struct {

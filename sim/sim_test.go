@@ -317,7 +317,9 @@ func TestLimitsStopRunaway(t *testing.T) {
 	}
 }
 
-func TestHPAScalesWithLoad(t *testing.T) {
+// hpaLoadScenario is Deployment web (500m requests) with a CPU HPA (50%, 2 to 20 replicas)
+// on four 8-core nodes, its load stepping from 0.5 to 4 cores and back (stepTraceFS).
+func hpaLoadScenario() *scenario.Scenario {
 	sc := baseScenario(2 * time.Hour)
 	for i := 0; i < 4; i++ {
 		sc.Nodes = append(sc.Nodes, node(fmt.Sprintf("n%d", i), "a", "8", "16Gi"))
@@ -338,7 +340,11 @@ func TestHPAScalesWithLoad(t *testing.T) {
 	sc.FS = stepTraceFS()
 	sc.Load = []scenario.LoadSpec{{Target: scenario.Ref{Kind: "Deployment", Namespace: "default", Name: "web"}, Model: "aggregate",
 		Trace: scenario.Trace{Format: "csv", Path: "t.csv", TimeColumn: "t", Column: "cores", Scale: 1}}}
-	_, res := mustRun(t, sc)
+	return sc
+}
+
+func TestHPAScalesWithLoad(t *testing.T) {
+	_, res := mustRun(t, hpaLoadScenario())
 	h := res.HPAs[0]
 	if len(h.ScaleEvents) == 0 {
 		t.Fatalf("no scale events; syncs: %+v", h.Syncs[:5])
