@@ -61,6 +61,17 @@ func BenchmarkRunWeek(b *testing.B) {
 	}
 }
 
+// BenchmarkRunDay is BenchmarkRunWeek over one simulated day: with the week, it shows how a
+// run's cost grows with the simulated time as well as with the cluster's size.
+func BenchmarkRunDay(b *testing.B) {
+	for _, size := range Ladder {
+		size.Duration = 24 * time.Hour
+		b.Run(fmt.Sprintf("nodes=%d", size.Nodes), func(b *testing.B) {
+			benchRuns(b, WebFleet(size, 1))
+		})
+	}
+}
+
 // TestDefaultScenarioRuns keeps the benchmark's set-up honest in ordinary test runs.
 func TestDefaultScenarioRuns(t *testing.T) {
 	sc := defaultScenario(t)

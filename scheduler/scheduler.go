@@ -179,6 +179,7 @@ type Scheduler struct {
 	// filter pass's candidates.
 	feasibleSlots []int32
 	candSlots     []int32
+	restricted    bool // the PreFilters restricted this cycle's candidates to some nodes
 	explaining    bool // the cycle keeps every plugin's raw scores for the explanation
 
 	pf postFilterState // PostFilter plugins and nominated pods (preemption.go)
@@ -280,7 +281,8 @@ func (s *Scheduler) schedule(snap *Snapshot, pod *corev1.Pod, explain bool) Resu
 	candidates := all
 	s.candSlots = snap.listSlots
 	absent := ""
-	if !pre.AllNodes() {
+	s.restricted = !pre.AllNodes()
+	if s.restricted {
 		// Upstream walks the names in set (random) order; ksim keeps snapshot order.
 		candidates = s.candidates[:0]
 		for _, n := range all {
@@ -455,7 +457,11 @@ func (s *Scheduler) findNodesThatPassFilters(pi *framework.PodInfo, nodes []*fra
 	if s.pf.nominations {
 		return s.findWithNominated(pi, nodes, numToFind, idx) // preemption.go
 	}
-	s.sync(e, pi) // no node's cached local results are out of date after it
+	if s.restricted {
+		s.refreshSlots(e, pi, s.candSlots) // only the candidates are looked at
+	} else {
+		s.sync(e, pi) // no node's cached local results are out of date after it
+	}
 	if !localOnly && s.batchable() {
 		return s.findBatched(pi, nodes, numToFind, idx)
 	}

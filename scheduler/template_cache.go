@@ -28,7 +28,25 @@ type templateCache struct {
 	tick     uint64
 	slots    int  // the per-slot array length summed over entries
 	disabled bool // tests: build every entry afresh, reusing nothing
+	// scratch holds the per-slot arrays that narrow entries borrow (see enter).
+	scratch scratchSlots
 }
+
+// scratchSlots is per-slot storage lent to one narrow entry at a time.
+type scratchSlots struct {
+	slots      []slotInfo
+	failOf     []int32
+	fixedOf    []int64
+	specGen    []uint64
+	specFail   []int32
+	specFailSt []*framework.Status
+	specScored []uint64
+	raw        [][]int64
+}
+
+// narrowFraction: an entry whose local PreFilters leave fewer than 1/narrowFraction of the
+// nodes is narrow.
+const narrowFraction = 8
 
 // maxCachedSlots bounds templateCache.slots: 64 templates at 16,384 nodes, 200 at 5,000.
 const maxCachedSlots = 1 << 20
@@ -246,10 +264,60 @@ func (c *templateCache) enter(p *profile, pi *framework.PodInfo, cl *framework.C
 			e.inFixed[i], e.hasFixed = true, true
 		}
 	}
+	if narrow(e.preFilterRes, n) {
+		e.borrow(&c.scratch, n)
+		return e
+	}
 	e.grow(n)
 	c.slots += n
 	c.entries[key] = e
 	return e
+}
+
+// narrow reports whether the local PreFilters restrict the pod to a small set of nodes, as
+// NodeAffinity does for a DaemonSet's pod (one node by metadata.name). Such a signature is
+// seldom seen twice, and the scheduler looks only at the few candidates: the entry is not kept,
+// and its per-slot arrays are borrowed from the cache's scratch storage rather than allocated
+// node-sized for each pod (at 5,000 nodes a DaemonSet's pods would otherwise allocate and
+// sweep 5,000 × 5,000 slots, and push the templates worth keeping out of the cache).
+func narrow(res []*framework.PreFilterResult, nodes int) bool {
+	for _, r := range res {
+		if r != nil && !r.AllNodes() && len(r.NodeNames)*narrowFraction < nodes {
+			return true
+		}
+	}
+	return false
+}
+
+// borrow gives e the scratch storage's per-slot arrays, n long and cleared (every slot
+// uncomputed). The previous borrower must be done with them: entries live for one cycle unless
+// kept in the cache, and narrow ones are not kept. Cost: clearing n slots, no allocation once
+// the storage has grown.
+func (e *templateEntry) borrow(sc *scratchSlots, n int) {
+	take := func(s []uint64) []uint64 { s = resize(s, n)[:n]; clear(s); return s }
+	sc.slots = resize(sc.slots, n)[:n]
+	clear(sc.slots)
+	sc.failOf = resize(sc.failOf, n)[:n]
+	clear(sc.failOf)
+	sc.fixedOf = resize(sc.fixedOf, n)[:n]
+	clear(sc.fixedOf)
+	sc.specGen, sc.specScored = take(sc.specGen), take(sc.specScored)
+	sc.specFail = resize(sc.specFail, n)[:n]
+	clear(sc.specFail)
+	sc.specFailSt = resize(sc.specFailSt, n)[:n]
+	clear(sc.specFailSt)
+	e.slots, e.failOf, e.fixedOf = sc.slots, sc.failOf, sc.fixedOf
+	e.specGen, e.specFail, e.specFailSt, e.specScored = sc.specGen, sc.specFail, sc.specFailSt, sc.specScored
+	for len(sc.raw) < len(e.raw) {
+		sc.raw = append(sc.raw, nil)
+	}
+	for i, local := range e.locals.score {
+		if local {
+			sc.raw[i] = resize(sc.raw[i], n)[:n]
+			clear(sc.raw[i])
+			e.raw[i] = sc.raw[i]
+		}
+	}
 }
 
 func (c *templateCache) drop(e *templateEntry) {
@@ -309,6 +377,18 @@ func (s *Scheduler) sync(e *templateEntry, pi *framework.PodInfo) {
 		}
 	}
 	e.swept, e.synced = true, c.Changes()
+}
+
+// refreshSlots brings the cached local results of the given slots up to date, for a cycle
+// whose PreFilters restricted it to those nodes: the others are not looked at. Cost:
+// O(slots).
+func (s *Scheduler) refreshSlots(e *templateEntry, pi *framework.PodInfo, slots []int32) {
+	all := e.cluster.Slots()
+	for _, slot := range slots {
+		if ni := all[slot]; ni != nil && e.slots[slot].gen != ni.Gen {
+			s.refresh(e, pi, ni)
+		}
+	}
 }
 
 // refresh computes the node's local verdict and, when it passes, the local raw scores. The
