@@ -74,6 +74,11 @@ func (s *Simulation) addHPAs() error {
 			st.containerMetrics = st.containerMetrics || m.Type == autoscalingv2.ContainerResourceMetricSourceType
 			st.podsMetric = st.podsMetric || m.Type == autoscalingv2.PodsMetricSourceType
 		}
+		// One record per sync: sized up front, as the run's syncs are known (bounded, so that a
+		// long horizon with a short period does not reserve much before it runs).
+		if per := s.sc.Controllers.HPASyncPeriod; per > 0 {
+			st.res.Syncs = make([]HPASync, 0, min(int64(s.sc.Duration/per)+1, 1<<16))
+		}
 		st.res.Replicas.Add(s.now, float64(target.Replicas))
 		st.res.Ready.Add(s.now, 0)
 		target.hpa = st
