@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	yaml3 "go.yaml.in/yaml/v3"
+	"ksim.dev/ksim/internal/suggest"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
@@ -339,46 +340,15 @@ func unknownField(key string, fields map[string]reflect.Type) string {
 	}
 	slices.Sort(known)
 	msg := fmt.Sprintf("unknown field %q", key)
-	best, bestD := "", math.MaxInt
-	for _, k := range known {
-		if strings.EqualFold(k, key) {
-			return msg + fmt.Sprintf("; did you mean %q? (field names are case-sensitive)", k)
-		}
-		if d := editDistance(strings.ToLower(key), strings.ToLower(k)); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if bestD <= max(1, min(3, len(key)/4)) {
+	switch best := suggest.Closest(key, known); {
+	case best != "" && strings.EqualFold(best, key):
+		return msg + fmt.Sprintf("; did you mean %q? (field names are case-sensitive)", best)
+	case best != "":
 		return msg + fmt.Sprintf("; did you mean %q?", best)
-	}
-	if len(known) <= 16 {
+	case len(known) <= 16:
 		return msg + "; allowed: " + strings.Join(known, ", ")
 	}
 	return msg
-}
-
-// editDistance is the Levenshtein distance between two short strings (bytes).
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return math.MaxInt
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func wantGot(want string, v any) string {
