@@ -69,6 +69,7 @@ func CompareFigures(base, cand *SummaryV1) []FigureDelta {
 		{"ever unschedulable", "pods", true, func(s *SummaryV1) float64 { return float64(s.Pods.EverUnschedulable) }},
 		{"pending at end", "pods", true, func(s *SummaryV1) float64 { return float64(s.Pods.PendingAtEnd) }},
 		{"evicted", "pods", true, func(s *SummaryV1) float64 { return float64(s.Pods.Evicted) }},
+		{"preempted", "pods", true, func(s *SummaryV1) float64 { return float64(s.Pods.Preempted) }},
 		{"pending p50", "s", true, func(s *SummaryV1) float64 { return s.PendingS.P50 }},
 		{"pending p95", "s", true, func(s *SummaryV1) float64 { return s.PendingS.P95 }},
 		{"pending p99", "s", true, func(s *SummaryV1) float64 { return s.PendingS.P99 }},

@@ -55,6 +55,7 @@ func ExampleSummary() {
 	//     "unschedulable_at_end": 0,
 	//     "pending_at_end": 0,
 	//     "evicted": 0,
+	//     "preempted": 0,
 	//     "succeeded": 0,
 	//     "ever_unschedulable": 0
 	//   },

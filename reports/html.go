@@ -366,8 +366,8 @@ func keyFigures(s *SummaryV1) []figure {
 	pct := func(f float64) string { return fmtPercent(f) + " %" }
 	unserved := fmtFloat(math.Round(s.HPATotals.UnservedCoreSeconds*10)/10) + " core·s"
 	return []figure{
-		{"pods", strconv.Itoa(s.Pods.Created), fmt.Sprintf("created; %d scheduled, %d evicted, %d Job pods succeeded",
-			s.Pods.Scheduled, s.Pods.Evicted, s.Pods.Succeeded)},
+		{"pods", strconv.Itoa(s.Pods.Created), fmt.Sprintf("created; %d scheduled, %d evicted, %d preempted, %d Job pods succeeded",
+			s.Pods.Scheduled, s.Pods.Evicted, s.Pods.Preempted, s.Pods.Succeeded)},
 		{"unschedulable", strconv.Itoa(s.Pods.UnschedulableAtEnd), fmt.Sprintf("at the end (%d pending); %d pods failed at least one attempt",
 			s.Pods.PendingAtEnd, s.Pods.EverUnschedulable)},
 		{"pending p50 / p95 / p99", fmt.Sprintf("%s / %s / %s s", fmtFloat(s.PendingS.P50), fmtFloat(s.PendingS.P95), fmtFloat(s.PendingS.P99)),

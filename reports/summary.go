@@ -53,6 +53,7 @@ type PodsV1 struct {
 	UnschedulableAtEnd int `json:"unschedulable_at_end"`
 	PendingAtEnd       int `json:"pending_at_end"`
 	Evicted            int `json:"evicted"`
+	Preempted          int `json:"preempted"`
 	Succeeded          int `json:"succeeded"`
 	// EverUnschedulable counts the pods that failed at least one scheduling attempt, whether
 	// they were bound later, deleted while pending or still pending at the end.
@@ -145,6 +146,7 @@ func Summary(r *sim.Result, version string) *SummaryV1 {
 			UnschedulableAtEnd: r.Pods.UnschedulableAtEnd,
 			PendingAtEnd:       r.Pods.PendingAtEnd,
 			Evicted:            r.Pods.Evicted,
+			Preempted:          r.Pods.Preempted,
 			Succeeded:          r.Pods.Succeeded,
 		},
 		PendingS: pendingQuantiles(r.PendingSeconds),

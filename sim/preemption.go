@@ -71,6 +71,7 @@ func (s *Simulation) postFilter(p *Pod, pf *framework.PostFilterResult) {
 			LastTransitionTime: apiTime(s.now),
 		})
 		s.deletePod(v)
+		s.res.Pods.Preempted++
 		s.reconcile(v.Owner)
 	}
 	s.sq.pdbsStale = true

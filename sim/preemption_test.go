@@ -99,6 +99,9 @@ func TestHighPriorityDeploymentPreempts(t *testing.T) {
 	if api != 2 || db != 0 {
 		t.Errorf("n2 runs %d api and %d db pods, want 2 and 0", api, db)
 	}
+	if res.Pods.Preempted != 1 || res.Pods.Evicted != 0 {
+		t.Errorf("pods preempted %d, evicted %d: want the one db pod preempted, none evicted", res.Pods.Preempted, res.Pods.Evicted)
+	}
 	// db's replacement waits: it cannot preempt anything.
 	if res.Pods.PendingAtEnd != 1 || res.Pods.UnschedulableAtEnd != 1 {
 		t.Errorf("pending at end %d (unschedulable %d), want db's replacement", res.Pods.PendingAtEnd, res.Pods.UnschedulableAtEnd)

@@ -60,7 +60,8 @@ type PodCounts struct {
 	Scheduled          int // pods bound to a node (each pod counts once)
 	UnschedulableAtEnd int // pods still pending at the end that the scheduler had rejected
 	PendingAtEnd       int // all pods still pending at the end
-	Evicted            int
+	Evicted            int // by the taint-eviction controller (NoExecute taints, lost nodes) or a drain
+	Preempted          int // deleted by the scheduler to make room for a pod of higher priority
 	Succeeded          int // Job pods that completed
 }
 

@@ -39,6 +39,7 @@ var Figures = []Figure{
 	{"pods_created", "pods", "pods created (pods.created)", true, func(s *reports.SummaryV1) float64 { return float64(s.Pods.Created) }},
 	{"pods_scheduled", "pods", "pods bound to a node (pods.scheduled)", true, func(s *reports.SummaryV1) float64 { return float64(s.Pods.Scheduled) }},
 	{"evicted", "pods", "pods evicted (pods.evicted)", true, func(s *reports.SummaryV1) float64 { return float64(s.Pods.Evicted) }},
+	{"preempted", "pods", "pods preempted (pods.preempted)", true, func(s *reports.SummaryV1) float64 { return float64(s.Pods.Preempted) }},
 	{"cpu_requested_mean_fraction", "fraction", "time-weighted mean of requested / allocatable CPU (nodes.cpu_requested_fraction_mean)", false, func(s *reports.SummaryV1) float64 { return s.Nodes.CPURequestedFractionMean }},
 	{"cpu_requested_max_fraction", "fraction", "largest requested / allocatable CPU (nodes.cpu_requested_fraction_max)", false, func(s *reports.SummaryV1) float64 { return s.Nodes.CPURequestedFractionMax }},
 	{"scale_events", "events", "sum over HPAs of the scale events (len(hpas[].scale_events))", true, sumHPA(func(h *reports.HPASummaryV1) float64 { return float64(len(h.ScaleEvents)) })},

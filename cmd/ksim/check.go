@@ -42,6 +42,8 @@ var budgets = []budget{
 		func(s *reports.SummaryV1) float64 { return float64(s.Pods.PendingAtEnd) }, "pods still pending at the end"},
 	{"max-evicted", "pods.evicted", count,
 		func(s *reports.SummaryV1) float64 { return float64(s.Pods.Evicted) }, "pods evicted"},
+	{"max-preempted", "pods.preempted", count,
+		func(s *reports.SummaryV1) float64 { return float64(s.Pods.Preempted) }, "pods preempted"},
 	{"max-pending-p50", "pending_s.p50", seconds,
 		func(s *reports.SummaryV1) float64 { return s.PendingS.P50 }, "median pending time"},
 	{"max-pending-p95", "pending_s.p95", seconds,

@@ -299,8 +299,8 @@ func writeFile(path string, write func(io.Writer) error) (err error) {
 // printSummary prints the key figures of a run for a person.
 func printSummary(w io.Writer, res *sim.Result, paths []string) {
 	fmt.Fprintf(w, "scenario %s, seed %d: %v simulated, %d events\n", res.Scenario, res.Seed, res.Duration, res.Events)
-	fmt.Fprintf(w, "pods: %d created, %d scheduled, %d pending at end (%d unschedulable), %d evicted\n",
-		res.Pods.Created, res.Pods.Scheduled, res.Pods.PendingAtEnd, res.Pods.UnschedulableAtEnd, res.Pods.Evicted)
+	fmt.Fprintf(w, "pods: %d created, %d scheduled, %d pending at end (%d unschedulable), %d evicted, %d preempted\n",
+		res.Pods.Created, res.Pods.Scheduled, res.Pods.PendingAtEnd, res.Pods.UnschedulableAtEnd, res.Pods.Evicted, res.Pods.Preempted)
 	for _, h := range res.HPAs {
 		lo, hi := h.MinReplicas, h.MinReplicas
 		if len(h.Replicas.Points) > 0 {
