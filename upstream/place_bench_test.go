@@ -37,8 +37,6 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
-	"k8s.io/kubernetes/pkg/scheduler/apis/config"
-	"k8s.io/kubernetes/pkg/scheduler/apis/config/latest"
 	"k8s.io/kubernetes/pkg/scheduler/backend/cache"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 	frameworkplugins "k8s.io/kubernetes/pkg/scheduler/framework/plugins"
@@ -244,19 +242,11 @@ type upstreamPlacer struct {
 func newUpstreamPlacer(b *testing.B, w *placeWorkload) *upstreamPlacer {
 	initMetrics.Do(metrics.InitMetrics)
 	ctx, cancel := context.WithCancel(context.Background())
-	defaults, err := latest.Default()
-	if err != nil {
-		b.Fatal(err)
-	}
-	profile := &config.KubeSchedulerProfile{
-		SchedulerName:            "default-scheduler",
-		PercentageOfNodesToScore: new(int32(100)),
-		Plugins:                  &config.Plugins{MultiPoint: config.PluginSet{Enabled: ksimPlugins}},
-		PluginConfig:             defaults.Profiles[0].PluginConfig,
-	}
+	profile := ksimDefaultProfile(b, 100)
 	u := &upstreamPlacer{ctx: ctx, logger: klog.FromContext(ctx), snap: cache.NewEmptySnapshot()}
 	u.cache = cache.New(ctx, nil, false, false)
 	inf := informers.NewSharedInformerFactory(fake.NewClientset(), 0)
+	var err error
 	u.fw, err = frameworkruntime.NewFramework(ctx, frameworkplugins.NewInTreeRegistry(), profile,
 		frameworkruntime.WithSnapshotSharedLister(u.snap), frameworkruntime.WithInformerFactory(inf),
 		frameworkruntime.WithParallelism(16))

@@ -28,7 +28,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -39,20 +38,16 @@ import (
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
-	resourceapi "k8s.io/api/resource/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/informers"
 	clientsetfake "k8s.io/client-go/kubernetes/fake"
-	"k8s.io/klog/v2"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config/scheme"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config/validation"
 	"k8s.io/kubernetes/pkg/scheduler/backend/cache"
-	"k8s.io/kubernetes/pkg/scheduler/framework"
 	frameworkplugins "k8s.io/kubernetes/pkg/scheduler/framework/plugins"
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/defaultbinder"
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/defaultpreemption"
@@ -82,7 +77,6 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/metrics"
 
 	"ksim.dev/ksim/scheduler"
-	ksimplugins "ksim.dev/ksim/scheduler/plugins"
 )
 
 // upstreamPluginValues are values of every in-tree plugin type, as their factories return them.
@@ -400,206 +394,6 @@ func refDescribe(p *v1.Pod) string {
 		b.WriteString(" hostNetwork")
 	}
 	return b.String()
-}
-
-// refScheduler is the real framework with its cache and snapshot, and a copy of
-// schedule_one.go's unexported scheduling cycle (PreFilter, Filter over every node from the
-// rotating start index on one goroutine, PreScore, Score, the FitError), without nominated
-// nodes or preemption. It is this file's and place_diff_test.go's own harness, independent of
-// scheduler_diff_test.go's.
-type refScheduler struct {
-	ctx       context.Context
-	logger    klog.Logger
-	fw        framework.Framework
-	cache     cache.Cache
-	snap      *cache.Snapshot
-	nextStart int
-}
-
-// newRefScheduler builds the framework for prof. With restrict, prof is first narrowed to the
-// plugins ksim implements (plus the queue sort and bind plugins the framework requires): ksim
-// leaves the others out the same way.
-func newRefScheduler(t *testing.T, prof *config.KubeSchedulerProfile, restrict bool) *refScheduler {
-	t.Helper()
-	prof = prof.DeepCopy()
-	if restrict {
-		keep := ksimplugins.NewInTreeRegistry()
-		narrow := func(ps *config.PluginSet) {
-			ps.Enabled = slices.DeleteFunc(ps.Enabled, func(p config.Plugin) bool {
-				_, ok := keep[p.Name]
-				return !ok && p.Name != names.PrioritySort && p.Name != names.DefaultBinder
-			})
-		}
-		p := prof.Plugins
-		for _, ps := range []*config.PluginSet{&p.MultiPoint, &p.PreEnqueue, &p.QueueSort, &p.PreFilter, &p.Filter,
-			&p.PostFilter, &p.PreScore, &p.Score, &p.Reserve, &p.Permit, &p.PreBind, &p.Bind, &p.PostBind} {
-			narrow(ps)
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	client := clientsetfake.NewClientset()
-	u := &refScheduler{ctx: ctx, logger: klog.FromContext(ctx), snap: cache.NewEmptySnapshot()}
-	u.cache = cache.New(ctx, nil, false, false)
-	var err error
-	u.fw, err = frameworkruntime.NewFramework(ctx, frameworkplugins.NewInTreeRegistry(), prof,
-		frameworkruntime.WithClientSet(client),
-		frameworkruntime.WithInformerFactory(informers.NewSharedInformerFactory(client, 0)),
-		frameworkruntime.WithSharedDRAManager(noDeviceClasses{}),
-		frameworkruntime.WithSnapshotSharedLister(u.snap),
-		frameworkruntime.WithParallelism(1))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		frameworkruntime.WaitForShutdown(u.fw)
-	})
-	return u
-}
-
-// noDeviceClasses is a DRA manager of a cluster without DeviceClasses, which ksim models:
-// NodeResourcesFit asks it whether an extended resource it scores is backed by DRA, and no
-// extended resource is. The other methods are not reached and panic on the nil interface.
-type noDeviceClasses struct{ fwk.SharedDRAManager }
-
-func (noDeviceClasses) DeviceClassResolver() fwk.DeviceClassResolver { return noDeviceClasses{} }
-
-func (noDeviceClasses) GetDeviceClass(v1.ResourceName) *resourceapi.DeviceClass { return nil }
-
-// upstreamProfileFromYAML decodes and defaults a configuration with upstream's codec and
-// returns its first profile.
-func upstreamProfileFromYAML(t *testing.T, data []byte) *config.KubeSchedulerProfile {
-	t.Helper()
-	obj, _, err := scheme.Codecs.UniversalDecoder().Decode(data, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &obj.(*config.KubeSchedulerConfiguration).Profiles[0]
-}
-
-func (u *refScheduler) addNode(n *v1.Node) { u.cache.AddNode(u.logger, n) }
-
-func (u *refScheduler) addPod(t *testing.T, p *v1.Pod) {
-	t.Helper()
-	if err := u.cache.AddPod(u.logger, p); err != nil {
-		t.Fatalf("upstream AddPod: %v", err)
-	}
-}
-
-func (u *refScheduler) sync(t *testing.T) {
-	t.Helper()
-	if err := u.cache.UpdateSnapshot(u.logger, u.snap); err != nil {
-		t.Fatalf("upstream UpdateSnapshot: %v", err)
-	}
-}
-
-// refDecision is what the upstream cycle concluded for one pod.
-type refDecision struct {
-	err      error
-	fitError string   // set when no node fits
-	feasible []string // in filter order
-	rejected map[string]*fwk.Status
-	scores   map[string]map[string]int64 // node → plugin → weighted normalised score
-	totals   map[string]int64
-	top      []string // the nodes with the highest total, sorted (the lone feasible node)
-	heapPick string   // what NewSortedScoredNodes(...).Pop() returns
-}
-
-func (u *refScheduler) schedule(pod *v1.Pod) refDecision {
-	d := refDecision{rejected: map[string]*fwk.Status{}}
-	all, err := u.snap.NodeInfos().List()
-	if err != nil {
-		d.err = err
-		return d
-	}
-	if len(all) == 0 {
-		d.fitError = "no nodes available to schedule pods"
-		return d
-	}
-	state := framework.NewCycleState()
-	diagnosis := framework.Diagnosis{NodeToStatus: framework.NewDefaultNodeToStatus()}
-	fitError := func() string {
-		return (&framework.FitError{Pod: pod, NumAllNodes: len(all), Diagnosis: diagnosis}).Error()
-	}
-	preRes, st, plugins := u.fw.RunPreFilterPlugins(u.ctx, state, pod)
-	if !st.IsSuccess() {
-		if !st.IsRejected() {
-			d.err = st.AsError()
-			return d
-		}
-		diagnosis.NodeToStatus.SetAbsentNodesStatus(st)
-		diagnosis.PreFilterMsg = st.Message()
-		d.fitError = fitError()
-		return d
-	}
-	nodes := all
-	if !preRes.AllNodes() {
-		// Upstream walks the names in map order; snapshot order is one it may take, and ksim's.
-		nodes = nil
-		for _, n := range all {
-			if preRes.NodeNames.Has(n.Node().Name) {
-				nodes = append(nodes, n)
-			}
-		}
-		diagnosis.NodeToStatus.SetAbsentNodesStatus(fwk.NewStatus(fwk.UnschedulableAndUnresolvable,
-			fmt.Sprintf("node(s) didn't satisfy plugin(s) %v", sets.List(plugins))))
-	}
-	var feasible []fwk.NodeInfo
-	for i := range nodes {
-		ni := nodes[(u.nextStart+i)%len(nodes)]
-		st := u.fw.RunFilterPlugins(u.ctx, state, pod, ni)
-		switch {
-		case st.IsSuccess():
-			feasible = append(feasible, ni)
-			d.feasible = append(d.feasible, ni.Node().Name)
-		case st.IsRejected():
-			diagnosis.NodeToStatus.Set(ni.Node().Name, st)
-			diagnosis.AddPluginStatus(st)
-			d.rejected[ni.Node().Name] = st
-		default:
-			d.err = st.AsError()
-		}
-	}
-	u.nextStart = (u.nextStart + len(feasible) + diagnosis.NodeToStatus.Len()) % len(all)
-	if d.err != nil {
-		return d
-	}
-	switch len(feasible) {
-	case 0:
-		d.fitError = fitError()
-		return d
-	case 1:
-		d.heapPick, d.top = feasible[0].Node().Name, []string{feasible[0].Node().Name}
-		return d
-	}
-	if st := u.fw.RunPreScorePlugins(u.ctx, state, pod, feasible); !st.IsSuccess() {
-		d.err = st.AsError()
-		return d
-	}
-	scores, st := u.fw.RunScorePlugins(u.ctx, state, pod, feasible)
-	if !st.IsSuccess() {
-		d.err = st.AsError()
-		return d
-	}
-	d.scores, d.totals = map[string]map[string]int64{}, map[string]int64{}
-	best := int64(math.MinInt64)
-	for _, ns := range scores {
-		m := map[string]int64{}
-		for _, ps := range ns.Scores {
-			m[ps.Name] = ps.Score
-		}
-		d.scores[ns.Name], d.totals[ns.Name] = m, ns.TotalScore
-		if ns.TotalScore > best {
-			best, d.top = ns.TotalScore, nil
-		}
-		if ns.TotalScore == best {
-			d.top = append(d.top, ns.Name)
-		}
-	}
-	slices.Sort(d.top)
-	d.heapPick = framework.NewSortedScoredNodes(scores).Pop().Name
-	return d
 }
 
 // compareDecision checks ksim's explained result against upstream's decision: the same error,

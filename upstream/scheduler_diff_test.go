@@ -14,7 +14,7 @@ package upstream
 // cordoned, retainted, relabelled, given other images, added and removed, namespaces
 // relabelled, Services added). Every pod goes through ksim's Scheduler and through the real
 // upstream framework built from the in-tree registry with a profile of exactly the plugins ksim
-// implements, in the default profile's order and weights; the harness below reproduces
+// implements, in the default profile's order and weights; the harness (refscheduler_test.go) reproduces
 // schedule_one.go's unexported loop with one filter goroutine. For each pod it checks:
 //
 //   - the feasible node sets are equal (with percentageOfNodesToScore below 100: the same
@@ -40,7 +40,6 @@ package upstream
 // nodes from the same rotating start index.
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -51,18 +50,8 @@ import (
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/sets"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes/fake"
-	"k8s.io/klog/v2"
-	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
-	"k8s.io/kubernetes/pkg/scheduler/apis/config/latest"
-	"k8s.io/kubernetes/pkg/scheduler/backend/cache"
-	"k8s.io/kubernetes/pkg/scheduler/framework"
-	frameworkplugins "k8s.io/kubernetes/pkg/scheduler/framework/plugins"
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/names"
-	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 	"k8s.io/kubernetes/pkg/scheduler/metrics"
 
 	"ksim.dev/ksim/scheduler"
@@ -173,236 +162,13 @@ var ksimPlugins = []config.Plugin{
 	{Name: names.DefaultBinder},
 }
 
-// upstreamSide is the real framework, its cache and snapshot, the informers its plugins list
-// namespaces and controllers from, and the harness's copy of the scheduler's rotating start
-// index.
-type upstreamSide struct {
-	ctx       context.Context
-	logger    klog.Logger
-	fw        framework.Framework
-	cache     cache.Cache
-	snap      *cache.Snapshot
-	informers informers.SharedInformerFactory // nil when the harness indexes nothing
-	nextStart int
-}
-
-func newUpstreamSide(t *testing.T, pct int32) *upstreamSide {
-	ctx, cancel := context.WithCancel(context.Background())
-	defaults, err := latest.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	profile := &config.KubeSchedulerProfile{
-		SchedulerName:            "default-scheduler",
-		PercentageOfNodesToScore: new(pct),
-		Plugins:                  &config.Plugins{MultiPoint: config.PluginSet{Enabled: ksimPlugins}},
-		PluginConfig:             defaults.Profiles[0].PluginConfig,
-	}
-	u := &upstreamSide{ctx: ctx, logger: klog.FromContext(ctx), snap: cache.NewEmptySnapshot()}
-	u.cache = cache.New(ctx, nil, false, false)
-	u.informers = informers.NewSharedInformerFactory(fake.NewClientset(), 0)
-	u.fw, err = frameworkruntime.NewFramework(ctx, frameworkplugins.NewInTreeRegistry(), profile,
-		frameworkruntime.WithSnapshotSharedLister(u.snap),
-		frameworkruntime.WithInformerFactory(u.informers),
-		frameworkruntime.WithParallelism(1))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		frameworkruntime.WaitForShutdown(u.fw)
-	})
-	return u
-}
-
-func (u *upstreamSide) sync(t *testing.T) {
-	t.Helper()
-	if err := u.cache.UpdateSnapshot(u.logger, u.snap); err != nil {
-		t.Fatalf("upstream UpdateSnapshot: %v", err)
-	}
-}
-
-// index puts an object where the plugins' listers find it.
-func (u *upstreamSide) index(t *testing.T, obj any) {
-	t.Helper()
-	if u.informers == nil {
-		return
-	}
-	var err error
-	switch o := obj.(type) {
-	case *v1.Namespace:
-		err = u.informers.Core().V1().Namespaces().Informer().GetIndexer().Update(o)
-	case *v1.Service:
-		err = u.informers.Core().V1().Services().Informer().GetIndexer().Update(o)
-	case *v1.ReplicationController:
-		err = u.informers.Core().V1().ReplicationControllers().Informer().GetIndexer().Update(o)
-	default:
-		err = u.indexApps(obj)
-	}
-	if err != nil {
-		t.Fatalf("upstream indexer: %v", err)
-	}
-}
-
-// upstreamDecision is what upstream's scheduling cycle concluded for one pod.
-type upstreamDecision struct {
-	err       error
-	fitError  string   // set when no node fits
-	feasible  []string // in filter order
-	rejected  map[string]*fwk.Status
-	scores    map[string]map[string]int64 // node → plugin → weighted normalised score
-	totals    map[string]int64
-	heapPick  string // what NewSortedScoredNodes(...).Pop() returns
-	restrict  bool
-	preFilt   bool
-	nominated bool // the nominated node was taken
-	sampled   bool // the search stopped before looking at every candidate
-	start     int  // the rotating start index of the filter pass
-	numToFind int
-}
-
-// numFeasibleNodesToFind is schedule_one.go's rule, reproduced because it is unexported.
-func numFeasibleNodesToFind(percentage, numAllNodes int32) int32 {
-	if numAllNodes < 100 {
-		return numAllNodes
-	}
-	if percentage == 0 {
-		percentage = max(int32(50)-numAllNodes/125, 5)
-	}
-	return max(numAllNodes*percentage/100, 100)
-}
-
-// schedule runs pod through the framework as pkg/scheduler/schedule_one.go's schedulePod and
-// findNodesThatFitPod do, with one filter goroutine.
-func (u *upstreamSide) schedule(pod *v1.Pod) upstreamDecision {
-	d := upstreamDecision{rejected: map[string]*fwk.Status{}}
-	all, err := u.snap.NodeInfos().List()
-	if err != nil {
-		d.err = err
-		return d
-	}
-	if len(all) == 0 {
-		d.fitError = "no nodes available to schedule pods"
-		return d
-	}
-	state := framework.NewCycleState()
-	diagnosis := framework.Diagnosis{NodeToStatus: framework.NewDefaultNodeToStatus()}
-	fitError := func() string {
-		return (&framework.FitError{Pod: pod, NumAllNodes: len(all), Diagnosis: diagnosis}).Error()
-	}
-	preRes, st, plugins := u.fw.RunPreFilterPlugins(u.ctx, state, pod)
-	if !st.IsSuccess() {
-		if !st.IsRejected() {
-			d.err = st.AsError()
-			return d
-		}
-		diagnosis.NodeToStatus.SetAbsentNodesStatus(st)
-		diagnosis.PreFilterMsg = st.Message()
-		d.fitError, d.preFilt = fitError(), true
-		return d
-	}
-	// evaluateNominatedNode: a nominated node is filtered first and taken if it passes; a
-	// rejection stays in the diagnosis.
-	if nnn := pod.Status.NominatedNodeName; nnn != "" {
-		if ni, err := u.snap.NodeInfos().Get(nnn); err == nil {
-			st := u.fw.RunFilterPlugins(u.ctx, state, pod, ni)
-			if st.IsSuccess() {
-				d.feasible, d.heapPick, d.nominated = []string{nnn}, nnn, true
-				return d
-			}
-			if st.IsRejected() {
-				diagnosis.NodeToStatus.Set(nnn, st)
-				diagnosis.AddPluginStatus(st)
-				d.rejected[nnn] = st
-			}
-		}
-	}
-	nodes := all
-	if !preRes.AllNodes() {
-		// Upstream walks preRes.NodeNames in map order; the harness picks snapshot order, one of
-		// the orders upstream may produce and the one ksim uses.
-		nodes = nil
-		for _, n := range all {
-			if preRes.NodeNames.Has(n.Node().Name) {
-				nodes = append(nodes, n)
-			}
-		}
-		diagnosis.NodeToStatus.SetAbsentNodesStatus(fwk.NewStatus(fwk.UnschedulableAndUnresolvable,
-			fmt.Sprintf("node(s) didn't satisfy plugin(s) %v", sets.List(plugins))))
-		d.restrict = true
-	}
-	// findNodesThatPassFilters with one goroutine: the search stops at the first feasible
-	// node beyond the number wanted (which is dropped); rejections met before it count.
-	var pct int32 // the global default: adaptive
-	if p := u.fw.PercentageOfNodesToScore(); p != nil {
-		pct = *p
-	}
-	numToFind := int(numFeasibleNodesToFind(pct, int32(len(nodes))))
-	d.start, d.numToFind = u.nextStart, numToFind
-	var feasible []fwk.NodeInfo
-	for i := range nodes {
-		ni := nodes[(u.nextStart+i)%len(nodes)]
-		st := u.fw.RunFilterPlugins(u.ctx, state, pod, ni)
-		switch {
-		case st.IsSuccess():
-			if len(feasible) == numToFind {
-				d.sampled = true
-				break
-			}
-			feasible = append(feasible, ni)
-			d.feasible = append(d.feasible, ni.Node().Name)
-			continue
-		case st.IsRejected():
-			diagnosis.NodeToStatus.Set(ni.Node().Name, st)
-			diagnosis.AddPluginStatus(st)
-			d.rejected[ni.Node().Name] = st
-			continue
-		default:
-			d.err = st.AsError()
-		}
-		break
-	}
-	u.nextStart = (u.nextStart + len(feasible) + diagnosis.NodeToStatus.Len()) % len(all)
-	if d.err != nil {
-		return d
-	}
-	switch len(feasible) {
-	case 0:
-		d.fitError = fitError()
-		return d
-	case 1:
-		d.heapPick = feasible[0].Node().Name
-		return d
-	}
-	if st := u.fw.RunPreScorePlugins(u.ctx, state, pod, feasible); !st.IsSuccess() {
-		d.err = st.AsError()
-		return d
-	}
-	scores, st := u.fw.RunScorePlugins(u.ctx, state, pod, feasible)
-	if !st.IsSuccess() {
-		d.err = st.AsError()
-		return d
-	}
-	d.scores, d.totals = map[string]map[string]int64{}, map[string]int64{}
-	for _, ns := range scores {
-		m := map[string]int64{}
-		for _, ps := range ns.Scores {
-			m[ps.Name] = ps.Score
-		}
-		d.scores[ns.Name], d.totals[ns.Name] = m, ns.TotalScore
-	}
-	d.heapPick = framework.NewSortedScoredNodes(scores).Pop().Name
-	return d
-}
-
 // diffCluster is one case: both sides, the objects they hold, and the generator.
 type diffCluster struct {
 	t      *testing.T
 	seed   uint64
 	r      *rand.Rand
 	size   clusterSize
-	up     *upstreamSide
+	up     *refScheduler
 	snap   *scheduler.Snapshot
 	random *scheduler.Scheduler // TieBreakRandom: its choice is bound
 	heap   *scheduler.Scheduler // TieBreakUpstreamHeap: checked against upstream's pop
@@ -433,7 +199,7 @@ func runDiffCluster(t *testing.T, seed uint64, numPods int, size clusterSize, pc
 		t.Fatal(err)
 	}
 	c := &diffCluster{
-		t: t, seed: seed, r: r, size: size, up: newUpstreamSide(t, pct), snap: scheduler.NewSnapshot(),
+		t: t, seed: seed, r: r, size: size, up: newRefScheduler(t, ksimDefaultProfile(t, pct), false), snap: scheduler.NewSnapshot(),
 		random: random, heap: heapSched, stats: stats,
 	}
 	c.buildCluster()
@@ -573,7 +339,7 @@ func (c *diffCluster) schedule(i int) {
 }
 
 // compareFilters checks the feasible sets and each rejected node's plugin and reasons.
-func (c *diffCluster) compareFilters(where string, k scheduler.Result, u upstreamDecision) {
+func (c *diffCluster) compareFilters(where string, k scheduler.Result, u refDecision) {
 	var kFeasible []string
 	for _, n := range k.Explanation.Nodes {
 		if n.Feasible {
@@ -603,7 +369,7 @@ func (c *diffCluster) compareFilters(where string, k scheduler.Result, u upstrea
 }
 
 // compareScores checks every plugin's weighted score and the total on every feasible node.
-func (c *diffCluster) compareScores(where string, k scheduler.Result, u upstreamDecision) {
+func (c *diffCluster) compareScores(where string, k scheduler.Result, u refDecision) {
 	nonZero := map[string]bool{}
 	for _, n := range k.Explanation.Nodes {
 		if !n.Feasible {

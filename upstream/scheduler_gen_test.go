@@ -88,11 +88,6 @@ func (c *diffCluster) ensure() {
 	}
 }
 
-// rich reports whether the upstream side has the harness's informers, so that namespaces,
-// Services and controllers can be given to both sides; without them the generator makes no
-// inter-pod affinity, spreading, workloads or controllers.
-func (c *diffCluster) rich() bool { return c.up.informers != nil }
-
 // buildCluster makes the namespaces, nodes, controllers, workloads and bound pods.
 func (c *diffCluster) buildCluster() {
 	r := c.r
@@ -394,7 +389,7 @@ func (c *diffCluster) genOwner(w *workload) {
 	w.owner = []metav1.OwnerReference{ref}
 }
 
-func (u *upstreamSide) indexApps(obj any) error {
+func (u *refScheduler) indexApps(obj any) error {
 	switch o := obj.(type) {
 	case *appsv1.ReplicaSet:
 		return u.informers.Apps().V1().ReplicaSets().Informer().GetIndexer().Update(o)
@@ -722,7 +717,7 @@ func (c *diffCluster) genPod() *v1.Pod {
 		p.Spec.Resources = &v1.ResourceRequirements{Requests: v1.ResourceList{v1.ResourceCPU: resource.MustParse(genPick(r, "1", "3"))}}
 	}
 	c.addNodeConstraints(p, 1)
-	if c.rich() && r.IntN(8) == 0 {
+	if r.IntN(8) == 0 {
 		w := &workload{labels: p.Labels}
 		if r.IntN(2) == 0 {
 			aff := c.genPodAffinity(w)
@@ -824,9 +819,6 @@ func (c *diffCluster) churn() {
 	c.stats.churn++
 	c.stats.mu.Unlock()
 	k := r.IntN(20)
-	if !c.rich() {
-		k = r.IntN(17) // no namespaces, Services or workloads to change
-	}
 	switch {
 	case k < 6: // a pod goes away
 		name := c.pickNode()
