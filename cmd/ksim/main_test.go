@@ -217,8 +217,9 @@ func TestExtractEChartsChecksIntegrity(t *testing.T) {
 // TestAutoMetricsStep: without --metrics-step, a very large run gets a longer step, and says so.
 func TestAutoMetricsStep(t *testing.T) {
 	small := &sim.Result{Duration: 48 * time.Hour, Nodes: make([]sim.NodeResult, 12)}
+	medium := &sim.Result{Duration: 7 * 24 * time.Hour, Nodes: make([]sim.NodeResult, 1000)}
 	large := &sim.Result{Duration: 7 * 24 * time.Hour, Nodes: make([]sim.NodeResult, 5000)}
-	for _, r := range []*sim.Result{small, large} {
+	for _, r := range []*sim.Result{small, medium, large} {
 		for i := range r.Nodes {
 			r.Nodes[i] = sim.NodeResult{Name: fmt.Sprintf("n%d", i), AllocatableCPU: 1000}
 		}
@@ -227,9 +228,15 @@ func TestAutoMetricsStep(t *testing.T) {
 	if step, err := autoMetricsStep(small, reports.MetricsOptions{}, &stderr); err != nil || step != time.Minute || stderr.Len() != 0 {
 		t.Errorf("12 nodes, 2 days: step %v, %v, %q; want 1m and no notice", step, err, stderr.String())
 	}
-	// 5,000 nodes × 3 series × 10,081 one-minute samples is over 100 M; at 2 m it is 75.6 M.
-	step, err := autoMetricsStep(large, reports.MetricsOptions{}, &stderr)
-	if err != nil || step != 2*time.Minute || !strings.Contains(stderr.String(), "metrics.om: sampling every 2m0s") {
-		t.Errorf("5,000 nodes, a week: step %v, %v, %q; want 2m and a notice", step, err, stderr.String())
+	// 1,000 nodes × 3 series × a week: 6.05 M samples at 5 m, 3.02 M at 10 m.
+	step, err := autoMetricsStep(medium, reports.MetricsOptions{}, &stderr)
+	if err != nil || step != 10*time.Minute || !strings.Contains(stderr.String(), "metrics.om: sampling every 10m0s") {
+		t.Errorf("1,000 nodes, a week: step %v, %v, %q; want 10m and a notice", step, err, stderr.String())
+	}
+	// 5,000 nodes: 5.06 M at 30 m, 2.5 M at 1 h.
+	stderr.Reset()
+	step, err = autoMetricsStep(large, reports.MetricsOptions{}, &stderr)
+	if err != nil || step != time.Hour || !strings.Contains(stderr.String(), "metrics.om: sampling every 1h0m0s") {
+		t.Errorf("5,000 nodes, a week: step %v, %v, %q; want 1h and a notice", step, err, stderr.String())
 	}
 }
