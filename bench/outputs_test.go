@@ -30,7 +30,9 @@ func BenchmarkOutputsWeek(b *testing.B) {
 					func() error { return reports.WriteHTML(w, res, hopts) },
 					func() error { return reports.WriteEvents(w, res) },
 					func() error { return reports.WriteOpenMetrics(w, res, mo) },
-					func() error { return reports.WriteDigest(w, reports.NewDigest(res, "bench", reports.DefaultStoredPoints)) },
+					func() error {
+						return reports.WriteDigest(w, reports.NewDigest(res, "bench", reports.DefaultStoredPoints))
+					},
 				} {
 					if err := write(); err != nil {
 						b.Fatal(err)
