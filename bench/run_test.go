@@ -72,6 +72,16 @@ func BenchmarkRunDay(b *testing.B) {
 	}
 }
 
+// BenchmarkRunDayOverloaded is a day of the 1,000-node rung's workload on a fifth of its
+// nodes: at the daily peaks thousands of pods cannot be placed, and each failed attempt runs
+// DefaultPreemption's dry run over every node (there is nothing of lower priority to preempt).
+// The what-if of a cluster too small is as common as any; this keeps its cost in sight.
+func BenchmarkRunDayOverloaded(b *testing.B) {
+	size := Ladder[1]
+	size.Nodes, size.Duration = size.Nodes/5, 24*time.Hour
+	benchRuns(b, WebFleet(size, 1))
+}
+
 // TestDefaultScenarioRuns keeps the benchmark's set-up honest in ordinary test runs.
 func TestDefaultScenarioRuns(t *testing.T) {
 	sc := defaultScenario(t)

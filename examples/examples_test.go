@@ -392,7 +392,70 @@ func TestExamplesHaveReadmes(t *testing.T) {
 			t.Errorf("%s: README.md missing or without its ksim run command: %v", e.Name(), err)
 		}
 	}
-	if n != 4 {
-		t.Errorf("%d examples, want 4 (one per load model and a synthetic one)", n)
+	if n != 5 {
+		t.Errorf("%d examples, want 5 (one per load model, a synthetic one, the 1,000-node fleet)", n)
+	}
+}
+
+// TestWebFleet runs the 1,000-node week: every service follows its own daily cycle within
+// the HPA's tolerance band, at about 1,000 pods at its peak, and every pod finds a node. The
+// first hour runs again with the invariants checked after every event (the whole week would
+// take minutes that way).
+func TestWebFleet(t *testing.T) {
+	const dir = "web-fleet"
+	sc := load(t, dir)
+	if len(sc.Nodes) != 1000 || len(sc.HPAs) != 10 {
+		t.Fatalf("%d nodes and %d HPAs, want 1,000 and 10", len(sc.Nodes), len(sc.HPAs))
+	}
+	s, err := sim.New(sc, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unschedulable := 0
+	for _, e := range res.Log {
+		if e.Kind == "unschedulable" {
+			unschedulable++
+		}
+	}
+	if res.Pods.PendingAtEnd != 0 || unschedulable != 0 {
+		t.Errorf("%d pods pending at the end, %d ever unschedulable; want none", res.Pods.PendingAtEnd, unschedulable)
+	}
+	b := hpaBand{requestCores: 0.5, target: 0.6, tolerance: 0.1, minR: 20, maxR: 1500, warmup: 30 * time.Minute}
+	for _, h := range res.HPAs {
+		demand := func(at time.Duration) float64 {
+			v := h.Demand.Points[0].V
+			for _, p := range h.Demand.Points {
+				if p.T > at {
+					break
+				}
+				v = p.V
+			}
+			return v
+		}
+		if frac, out := b.inBand(h, demand); frac < 0.95 {
+			t.Errorf("%s: %.1f%% of the syncs within the tolerance band, want >= 95%%; first outside: %+v", h.Name, 100*frac, out[:min(len(out), 5)])
+		}
+		// The cycle peaks at 180 + 120 cores (plus noise, and a spike of 60 now and then):
+		// 300 / (0.5 × 0.6) = 1,000 pods.
+		peak := int32(0)
+		for _, s := range h.Syncs {
+			peak = max(peak, s.Desired)
+		}
+		if peak < 900 || peak > 1400 {
+			t.Errorf("%s: peak of %d replicas, want about 1,000", h.Name, peak)
+		}
+	}
+
+	first := load(t, dir)
+	first.Duration = time.Hour
+	if s, err = sim.New(first, sim.Options{CheckInvariants: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -39,6 +39,8 @@ type postFilterState struct {
 	// nominations is set when some other pod of at least the pod's priority is nominated to a
 	// node: the filters then count it there.
 	nominations bool
+	// bySlot is the storage of postFilterHandle.bySlot.
+	bySlot []*framework.Status
 }
 
 // addProfile builds the PostFilter plugins p lists, each with its args; plugins ksim does not
@@ -225,9 +227,11 @@ func (s *Scheduler) PreemptionCandidates(snap *Snapshot, pod *corev1.Pod, offset
 
 // postFilterHandle is the framework.PostFilterHandle of one PostFilter call.
 type postFilterHandle struct {
-	s        *Scheduler
-	statuses map[string]*framework.Status
-	absent   *framework.Status
+	s *Scheduler
+	// bySlot holds the verdict on each node the filters rejected, by node slot (nil for the
+	// others); the storage is the scheduler's, reused from call to call.
+	bySlot []*framework.Status
+	absent *framework.Status
 	// dirty is set when pods were moved since PreFilter last ran: it runs again before the
 	// next Filter, so that plugins counting pods (inter-pod affinity, topology spreading) see
 	// the node as it is.
@@ -236,7 +240,13 @@ type postFilterHandle struct {
 
 func (s *Scheduler) newPostFilterHandle() *postFilterHandle {
 	pf := &s.pf
-	h := &postFilterHandle{s: s, statuses: map[string]*framework.Status{},
+	slots := len(pf.snap.cluster.Slots())
+	if cap(pf.bySlot) < slots {
+		pf.bySlot = make([]*framework.Status, slots)
+	}
+	pf.bySlot = pf.bySlot[:slots]
+	clear(pf.bySlot)
+	h := &postFilterHandle{s: s, bySlot: pf.bySlot,
 		absent: framework.NewStatus(framework.UnschedulableAndUnresolvable)}
 	switch {
 	case !pf.preFilterSt.IsSuccess():
@@ -248,7 +258,7 @@ func (s *Scheduler) newPostFilterHandle() *postFilterHandle {
 				fmt.Sprintf("node(s) didn't satisfy plugin(s) %v", pf.restricting))
 		}
 		for _, f := range s.failed {
-			h.statuses[f.node.Name()] = f.status
+			h.bySlot[f.node.Slot] = f.status
 		}
 	}
 	return h
@@ -265,8 +275,8 @@ func (h *postFilterHandle) restore() {
 
 func (h *postFilterHandle) Nodes() []*framework.NodeInfo { return h.s.pf.all }
 
-func (h *postFilterHandle) NodeStatus(node string) *framework.Status {
-	if st, ok := h.statuses[node]; ok {
+func (h *postFilterHandle) NodeStatus(node *framework.NodeInfo) *framework.Status {
+	if st := h.bySlot[node.Slot]; st != nil {
 		return st
 	}
 	return h.absent

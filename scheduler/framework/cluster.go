@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
 )
 
 // Cluster is what plugins may read beyond the one node they are asked about: every node by a
@@ -992,7 +993,7 @@ func (c *Cluster) NewBoundPodInfo(pod *corev1.Pod) *PodInfo {
 	if b.requests == nil || len(b.requests) >= maxBoundCache {
 		b.requests = map[uint64]boundRequestsEntry{}
 	}
-	pi := &PodInfo{Pod: pod, index: -1, HostPorts: HostPorts(pod)}
+	pi := &PodInfo{Pod: pod, index: -1, HostPorts: HostPorts(pod), Priority: corev1helpers.PodPriority(pod)}
 	b.h.Reset()
 	SignResources(&b.h, pod)
 	key := b.h.Sum64()

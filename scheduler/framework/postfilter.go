@@ -38,10 +38,11 @@ type PostFilterResult struct {
 type PostFilterHandle interface {
 	// Nodes returns every node, in the snapshot's order.
 	Nodes() []*NodeInfo
-	// NodeStatus returns the cycle's verdict on the named node: the status of the filter that
+	// NodeStatus returns the cycle's verdict on a node of Nodes: the status of the filter that
 	// rejected it, or, for a node the filters did not look at, the status that stands for all
 	// such nodes (UnschedulableAndUnresolvable unless a PreFilter plugin rejected the pod).
-	NodeStatus(node string) *Status
+	// Cost: O(1).
+	NodeStatus(node *NodeInfo) *Status
 	// NominatedPods returns the pending pods nominated to the named node (by an earlier
 	// preemption), in the order they were nominated.
 	NominatedPods(node string) []*PodInfo

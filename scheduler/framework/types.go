@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 	resourcehelper "k8s.io/component-helpers/resource"
+	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
 )
 
 // Default requests the scheduler assumes for a container that sets none, when it spreads load
@@ -147,6 +148,10 @@ type PodInfo struct {
 	// Affinity is its parsed inter-pod affinity, nil when it has none. A list whose selector
 	// does not parse is left empty, as upstream's scheduler cache ignores the error.
 	Affinity *PodAffinity
+	// Priority is the pod's spec.priority (corev1helpers.PodPriority), read when a bound pod's
+	// info is made: preemption compares it for every pod of every node it dry-runs, and the
+	// Pod itself is a cache miss away.
+	Priority int32
 
 	index  int             // position in the node's Pods, for O(1) removal
 	groups []*TermGroup    // the Cluster groups it is counted in, one entry per term
@@ -166,7 +171,7 @@ func NewPodInfo(pod *corev1.Pod) *PodInfo {
 // DefaultMemoryRequest. Cost: a few small maps per pod (Cluster.NewBoundPodInfo reuses them
 // between pods of one template).
 func NewBoundPodInfo(pod *corev1.Pod, fts Features) *PodInfo {
-	pi := &PodInfo{Pod: pod, index: -1, HostPorts: HostPorts(pod)}
+	pi := &PodInfo{Pod: pod, index: -1, HostPorts: HostPorts(pod), Priority: corev1helpers.PodPriority(pod)}
 	pi.Requested, pi.NonZeroMilliCPU, pi.NonZeroMemory = boundRequests(pod, fts)
 	if a := pod.Spec.Affinity; a != nil && (a.PodAffinity != nil || a.PodAntiAffinity != nil) {
 		parsed, _ := ParsePodAffinity(pod)

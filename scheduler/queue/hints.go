@@ -1,9 +1,11 @@
 package queue
 
 import (
+	"maps"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	resourcehelper "k8s.io/component-helpers/resource"
@@ -112,7 +114,9 @@ func registrationsOf(plugin string, p Profile) []registration {
 			{ClusterEvent{Resource: AssignedPod, Action: Add | UpdatePodLabel | Delete}, func(qp *queuedPod, ev *Event) bool {
 				return hintSpreadPodChange(qp, ev, list)
 			}},
-			{ClusterEvent{Resource: TargetPod, Action: UpdatePodToleration | UpdatePodLabel}, nil},
+			{ClusterEvent{Resource: TargetPod, Action: UpdatePodToleration | UpdatePodLabel}, func(qp *queuedPod, ev *Event) bool {
+				return hintSpreadTargetPodChange(qp, ev, list)
+			}},
 			{ClusterEvent{Resource: Node, Action: Add | Delete | UpdateNodeLabel | UpdateNodeTaint}, func(qp *queuedPod, ev *Event) bool {
 				return hintSpreadNodeChange(qp, ev, list)
 			}},
@@ -158,17 +162,47 @@ func (qp *queuedPod) hostPorts() []framework.HostPort {
 	return qp.ports
 }
 
-// affinity returns the pod's parsed inter-pod affinity, or nil when it does not parse (the
-// hints then say Queue, as upstream's do on an error).
+// affinity returns the pod's parsed required inter-pod affinity and anti-affinity terms (the
+// only ones upstream's hints read), or nil when they do not parse (the hints then say Queue,
+// as upstream's do on an error).
 func (qp *queuedPod) affinity() *framework.PodAffinity {
 	if qp.aff == nil {
-		a, err := framework.ParsePodAffinity(qp.pod)
-		if err != nil {
+		var a framework.PodAffinity
+		var err error
+		if a.RequiredAffinity, err = requiredTerms(qp.pod, false); err != nil {
+			return nil
+		}
+		if a.RequiredAntiAffinity, err = requiredTerms(qp.pod, true); err != nil {
 			return nil
 		}
 		qp.aff = &a
 	}
 	return qp.aff
+}
+
+// requiredTerms parses pod's required affinity (or, with anti, anti-affinity) terms as
+// upstream's fwk.GetAffinityTerms does: the first term that does not parse fails them all.
+// Upstream's hints (interpodaffinity/plugin.go) parse the required terms they need and nothing
+// else, so a preferred term, or a term of the other kind, that does not parse changes nothing.
+func requiredTerms(pod *corev1.Pod, anti bool) ([]framework.AffinityTerm, error) {
+	a := pod.Spec.Affinity
+	var in []corev1.PodAffinityTerm
+	switch {
+	case a == nil:
+	case anti && a.PodAntiAffinity != nil:
+		in = a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution
+	case !anti && a.PodAffinity != nil:
+		in = a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution
+	}
+	var out []framework.AffinityTerm
+	for i := range in {
+		t, err := framework.NewAffinityTerm(pod, &in[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 func (qp *queuedPod) requiredNodeAffinity() *nodeaffinity.RequiredNodeAffinity {
@@ -371,11 +405,11 @@ func hintAffinityPodChange(qp *queuedPod, ev *Event) bool {
 	if matchesAny(a.RequiredAntiAffinity, ev.OldPod) {
 		return true
 	}
-	deleted, err := framework.ParsePodAffinity(ev.OldPod)
+	deletedAnti, err := requiredTerms(ev.OldPod, true)
 	if err != nil {
 		return true
 	}
-	return matchesAny(deleted.RequiredAntiAffinity, qp.pod)
+	return matchesAny(deletedAnti, qp.pod)
 }
 
 func hintAffinityNodeChange(qp *queuedPod, ev *Event) bool {
@@ -413,8 +447,9 @@ func hintAffinityNodeChange(qp *queuedPod, ev *Event) bool {
 
 // spreadConstraint is a DoNotSchedule constraint as the hints read it.
 type spreadConstraint struct {
-	key string
-	sel labels.Selector
+	key         string
+	sel         labels.Selector
+	honorTaints bool // nodeTaintsPolicy: Honor
 }
 
 // constraints returns the pod's DoNotSchedule constraints. ok is false when they cannot be
@@ -451,7 +486,9 @@ func (qp *queuedPod) constraints(listDefaulting bool) ([]spreadConstraint, bool)
 				}
 			}
 		}
-		qp.spread = append(qp.spread, spreadConstraint{key: c.TopologyKey, sel: sel})
+		honor := hintFeatures.EnableNodeInclusionPolicyInPodTopologySpread &&
+			c.NodeTaintsPolicy != nil && *c.NodeTaintsPolicy == corev1.NodeInclusionPolicyHonor
+		qp.spread = append(qp.spread, spreadConstraint{key: c.TopologyKey, sel: sel, honorTaints: honor})
 	}
 	return qp.spread, true
 }
@@ -485,6 +522,30 @@ func hintSpreadPodChange(qp *queuedPod, ev *Event, listDefaulting bool) bool {
 		return matchesAny(ev.NewPod)
 	}
 	return matchesAny(ev.OldPod)
+}
+
+// hintSpreadTargetPodChange: the pod's own update (plugin.go isSchedulableAfterTargetPodChange
+// and isSchedulableAfterPodLabelChange): a new toleration when a constraint honours node
+// taints, or a label change that makes the pod match, or stop matching, a constraint's
+// selector.
+func hintSpreadTargetPodChange(qp *queuedPod, ev *Event, listDefaulting bool) bool {
+	cs, ok := qp.constraints(listDefaulting)
+	if !ok {
+		return true
+	}
+	if !equality.Semantic.DeepEqual(ev.OldPod.Spec.Tolerations, ev.NewPod.Spec.Tolerations) &&
+		slices.ContainsFunc(cs, func(c spreadConstraint) bool { return c.honorTaints }) {
+		return true
+	}
+	if maps.Equal(ev.OldPod.Labels, ev.NewPod.Labels) {
+		return false
+	}
+	for _, c := range cs {
+		if c.sel.Matches(labels.Set(ev.OldPod.Labels)) != c.sel.Matches(labels.Set(ev.NewPod.Labels)) {
+			return true
+		}
+	}
+	return false
 }
 
 func hintSpreadNodeChange(qp *queuedPod, ev *Event, listDefaulting bool) bool {

@@ -484,3 +484,108 @@ func TestNodeUpdatedEvents(t *testing.T) {
 		t.Error("Matches: a plain Update must reach only Update or All registrations; Pod stands for every pod resource")
 	}
 }
+
+// The pod's own update, for a pod PodTopologySpread rejected: upstream's
+// isSchedulableAfterTargetPodChange (podtopologyspread/plugin.go) queues it only for a new
+// toleration when a constraint honours node taints, or for a label change that makes it match,
+// or stop matching, a constraint's selector.
+func TestSpreadTargetPodUpdate(t *testing.T) {
+	spread := func(p *corev1.Pod, honor bool) *corev1.Pod {
+		c := corev1.TopologySpreadConstraint{MaxSkew: 1, TopologyKey: "zone", WhenUnsatisfiable: corev1.DoNotSchedule,
+			LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}
+		if honor {
+			c.NodeTaintsPolicy = new(corev1.NodeInclusionPolicyHonor)
+		}
+		p.Spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{c}
+		return p
+	}
+	labeled := func(p *corev1.Pod, kv ...string) *corev1.Pod {
+		p = p.DeepCopy()
+		p.Labels = map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			p.Labels[kv[i]] = kv[i+1]
+		}
+		return p
+	}
+	tolerating := func(p *corev1.Pod) *corev1.Pod {
+		p = p.DeepCopy()
+		p.Spec.Tolerations = append(p.Spec.Tolerations, corev1.Toleration{Key: "k", Operator: corev1.TolerationOpExists})
+		return p
+	}
+	web := labeled(spread(mkPod("p", 0), false), "app", "web")
+	webHonor := labeled(spread(mkPod("p", 0), true), "app", "web")
+	for _, tc := range []struct {
+		name     string
+		old, cur *corev1.Pod
+		want     Location
+	}{
+		{"a label the selector ignores", web, labeled(web, "app", "web", "v", "2"), Unschedulable},
+		{"no longer selected by its own constraint", web, labeled(web, "app", "db"), Active},
+		{"a toleration, taints ignored", web, tolerating(web), Unschedulable},
+		{"a toleration, taints honoured", webHonor, tolerating(webHonor), Active},
+		{"no constraints of its own (the system defaults are soft)", labeled(mkPod("p", 0), "app", "web"),
+			labeled(mkPod("p", 0), "app", "db"), Unschedulable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := defaultQueue()
+			fail(t, q, tc.old, 0, "PodTopologySpread")
+			q.Update("p", tc.cur, sec(60))
+			if got := where(q, "p"); got != tc.want {
+				t.Errorf("pod in %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// InterPodAffinity's hints (interpodaffinity/plugin.go) parse only the required terms they
+// read: the pending pod's required affinity and anti-affinity terms, a deleted pod's required
+// anti-affinity terms. A term that does not parse elsewhere (a preferred one, or the deleted
+// pod's affinity) does not make them say Queue.
+func TestAffinityHintsParseOnlyRequiredTerms(t *testing.T) {
+	invalid := &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app", Operator: metav1.LabelSelectorOpIn}}}
+	term := func(sel *metav1.LabelSelector) corev1.PodAffinityTerm {
+		return corev1.PodAffinityTerm{LabelSelector: sel, TopologyKey: "zone"}
+	}
+	dbSel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}}
+	withPreferred := func(p *corev1.Pod) *corev1.Pod {
+		p.Spec.Affinity = &corev1.Affinity{
+			PodAffinity: &corev1.PodAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{term(dbSel)}},
+			PodAntiAffinity: &corev1.PodAntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{
+				{Weight: 1, PodAffinityTerm: term(invalid)}}}}
+		return p
+	}
+	deletedWith := func(aff *corev1.Affinity) *corev1.Pod {
+		p := bound(mkPod("v", 0), "n")
+		p.Labels = map[string]string{"app": "web"}
+		p.Spec.Affinity = aff
+		return p
+	}
+	for _, tc := range []struct {
+		name  string
+		pod   *corev1.Pod
+		event Event
+		want  bool
+	}{
+		{"its preferred term does not parse: an unrelated pod bound", withPreferred(mkPod("p", 0)),
+			AssignedPodAdded(deletedWith(nil)), false},
+		{"its preferred term does not parse: the pod it needs bound", withPreferred(mkPod("p", 0)),
+			AssignedPodAdded(func() *corev1.Pod { p := deletedWith(nil); p.Labels["app"] = "db"; return p }()), true},
+		{"the deleted pod's affinity does not parse", mkPod("p", 0), AssignedPodDeleted(deletedWith(&corev1.Affinity{
+			PodAffinity: &corev1.PodAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{term(invalid)}}})), false},
+		{"the deleted pod's anti-affinity does not parse", mkPod("p", 0), AssignedPodDeleted(deletedWith(&corev1.Affinity{
+			PodAntiAffinity: &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{term(invalid)}}})), true},
+		{"its own required term does not parse", func() *corev1.Pod {
+			p := mkPod("p", 0)
+			p.Spec.Affinity = &corev1.Affinity{PodAffinity: &corev1.PodAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{term(invalid)}}}
+			return p
+		}(), AssignedPodAdded(deletedWith(nil)), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := defaultQueue()
+			fail(t, q, tc.pod, 0, "InterPodAffinity")
+			if moved := q.MoveAllToActiveOrBackoff(tc.event, sec(60), nil) == 1; moved != tc.want {
+				t.Errorf("moved = %v, want %v", moved, tc.want)
+			}
+		})
+	}
+}

@@ -23,19 +23,25 @@ type Candidate struct {
 	NumPDBViolations int64
 }
 
+// NodeVerdict is the dry run's verdict on a node that cannot be made to fit.
+type NodeVerdict struct {
+	Node   string
+	Status *framework.Status
+}
+
 // FindCandidates is upstream's Evaluator.findCandidates: the nodes the cycle rejected with
 // Unschedulable, in snapshot order, dry-run from offset (drawn from h when negative) until
-// numCandidates are found (the args' rule when 0) as DryRun does. statuses holds the verdict of
-// every node the dry run rejected.
-func (pl *DefaultPreemption) FindCandidates(h framework.PostFilterHandle, pod *framework.PodInfo, offset, numCandidates int32) (cands []Candidate, statuses map[string]*framework.Status, err error) {
+// numCandidates are found (the args' rule when 0) as DryRun does. rejected holds the verdict on
+// every node the dry run rejected, in the order it looked at them.
+func (pl *DefaultPreemption) FindCandidates(h framework.PostFilterHandle, pod *framework.PodInfo, offset, numCandidates int32) (cands []Candidate, rejected []NodeVerdict, err error) {
 	var potential []*framework.NodeInfo
 	for _, ni := range h.Nodes() {
-		if h.NodeStatus(ni.Name()).Code() == framework.Unschedulable {
+		if h.NodeStatus(ni).Code() == framework.Unschedulable {
 			potential = append(potential, ni)
 		}
 	}
 	if len(potential) == 0 {
-		return nil, map[string]*framework.Status{}, nil
+		return nil, nil, nil
 	}
 	n := int32(len(potential))
 	if offset < 0 {
@@ -51,11 +57,11 @@ func (pl *DefaultPreemption) FindCandidates(h framework.PostFilterHandle, pod *f
 // nodes from offset round the list, keeping at most numCandidates candidates without PDB
 // violations and as many with, and stopping once it holds at least one without and
 // numCandidates in all. It returns those without violations first, each group in the order
-// found, and the verdicts of the nodes that cannot be made to fit. err joins the internal
+// found, and the verdicts on the nodes that cannot be made to fit. err joins the internal
 // errors met.
-func (pl *DefaultPreemption) DryRun(h framework.PostFilterHandle, pod *framework.PodInfo, potential []*framework.NodeInfo, pdbs []PDB, offset, numCandidates int32) ([]Candidate, map[string]*framework.Status, error) {
+func (pl *DefaultPreemption) DryRun(h framework.PostFilterHandle, pod *framework.PodInfo, potential []*framework.NodeInfo, pdbs []PDB, offset, numCandidates int32) ([]Candidate, []NodeVerdict, error) {
 	var nonViolating, violating []Candidate
-	statuses := map[string]*framework.Status{}
+	var rejected []NodeVerdict
 	var errs []error
 	n := len(potential)
 	for i := range n {
@@ -85,9 +91,9 @@ func (pl *DefaultPreemption) DryRun(h framework.PostFilterHandle, pod *framework
 		if st.Code() == framework.Error {
 			errs = append(errs, st.AsError())
 		}
-		statuses[node.Name()] = st
+		rejected = append(rejected, NodeVerdict{Node: node.Name(), Status: st})
 	}
-	return append(nonViolating, violating...), statuses, errors.Join(errs...)
+	return append(nonViolating, violating...), rejected, errors.Join(errs...)
 }
 
 // SelectCandidate is upstream's pickOneNodeForPreemption with its default score functions: the
@@ -165,17 +171,17 @@ func earliestStartOfHighest(victims []*corev1.Pod) int64 {
 }
 
 // FitErrorMessage is upstream's FitError.Error for numAllNodes nodes whose verdicts are
-// statuses, every other node counting under absent: "0/N nodes are available: " and the
-// "count reason" entries sorted as text, then ".".
-func FitErrorMessage(numAllNodes int, statuses map[string]*framework.Status, absent string) string {
+// rejected (one per node), every other node counting under absent: "0/N nodes are available: "
+// and the "count reason" entries sorted as text, then ".".
+func FitErrorMessage(numAllNodes int, rejected []NodeVerdict, absent string) string {
 	counts := map[string]int{}
-	for _, st := range statuses {
-		for _, r := range st.Reasons() {
+	for _, v := range rejected {
+		for _, r := range v.Status.Reasons() {
 			counts[r]++
 		}
 	}
-	if len(statuses) < numAllNodes && absent != "" {
-		counts[absent] += numAllNodes - len(statuses)
+	if len(rejected) < numAllNodes && absent != "" {
+		counts[absent] += numAllNodes - len(rejected)
 	}
 	entries := make([]string, 0, len(counts))
 	for r, n := range counts {

@@ -141,14 +141,14 @@ func (pl *DefaultPreemption) preempt(h framework.PostFilterHandle, pod *framewor
 	if ok, msg := pl.PodEligibleToPreemptOthers(h, pod.Pod); !ok {
 		return nil, framework.NewStatus(framework.Unschedulable, msg)
 	}
-	cands, statuses, err := pl.FindCandidates(h, pod, -1, 0)
+	cands, rejected, err := pl.FindCandidates(h, pod, -1, 0)
 	if err != nil && len(cands) == 0 {
 		return nil, framework.AsStatus(err)
 	}
 	if len(cands) == 0 {
 		// Upstream returns a FitError of its own: the dry run's verdicts, every other node
 		// "not helpful", and clears the pod's nomination.
-		msg := FitErrorMessage(len(h.Nodes()), statuses, ReasonNotHelpful)
+		msg := FitErrorMessage(len(h.Nodes()), rejected, ReasonNotHelpful)
 		return &framework.PostFilterResult{Nominate: true}, framework.NewStatus(framework.Unschedulable, msg)
 	}
 	best := SelectCandidate(cands)
@@ -181,13 +181,13 @@ func (pl *DefaultPreemption) PodEligibleToPreemptOthers(h framework.PostFilterHa
 	if nnn == "" {
 		return true, ""
 	}
-	if h.NodeStatus(nnn).Code() == framework.UnschedulableAndUnresolvable {
-		return true, ""
-	}
 	prio := corev1helpers.PodPriority(pod)
 	for _, ni := range h.Nodes() {
 		if ni.Name() != nnn {
 			continue
+		}
+		if h.NodeStatus(ni).Code() == framework.UnschedulableAndUnresolvable {
+			return true, ""
 		}
 		for _, p := range ni.Pods {
 			if corev1helpers.PodPriority(p.Pod) < prio && TerminatingByPreemption(p.Pod) {
@@ -231,12 +231,12 @@ func (pl *DefaultPreemption) SelectVictimsOnNode(h framework.PostFilterHandle, p
 	prio := corev1helpers.PodPriority(pod.Pod)
 	var potential []*framework.PodInfo
 	for _, p := range node.Pods {
-		if corev1helpers.PodPriority(p.Pod) < prio {
+		if p.Priority < prio {
 			potential = append(potential, p)
 		}
 	}
 	if len(potential) == 0 {
-		return nil, 0, framework.NewStatus(framework.UnschedulableAndUnresolvable, ReasonNoVictims)
+		return nil, 0, statusNoVictims
 	}
 	for _, v := range potential {
 		h.RemovePod(node, v)
@@ -282,6 +282,10 @@ func (pl *DefaultPreemption) SelectVictimsOnNode(h framework.PostFilterHandle, p
 	}
 	return victims, numViolating, nil
 }
+
+// statusNoVictims is the verdict on a node without pods of lower priority. Statuses are never
+// modified, so one serves every such node.
+var statusNoVictims = framework.NewStatus(framework.UnschedulableAndUnresolvable, ReasonNoVictims)
 
 // compareImportance orders pods most important first, as upstream's MoreImportantVictim for
 // single pods: higher priority, then the earlier start (a pod without status.startTime counts

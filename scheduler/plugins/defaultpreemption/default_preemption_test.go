@@ -138,8 +138,8 @@ func newHandle(t *testing.T, preemptor *corev1.Pod, alloc corev1.ResourceList, n
 }
 
 func (h *fakeHandle) Nodes() []*framework.NodeInfo { return h.nodes }
-func (h *fakeHandle) NodeStatus(node string) *framework.Status {
-	if st, ok := h.statuses[node]; ok {
+func (h *fakeHandle) NodeStatus(node *framework.NodeInfo) *framework.Status {
+	if st, ok := h.statuses[node.Name()]; ok {
 		return st
 	}
 	return h.absent
