@@ -39,8 +39,11 @@ type postFilterState struct {
 	// nominations is set when some other pod of at least the pod's priority is nominated to a
 	// node: the filters then count it there.
 	nominations bool
-	// bySlot is the storage of postFilterHandle.bySlot.
-	bySlot []*framework.Status
+	// bySlot is the storage of postFilterHandle.bySlot; rejecting is unschedulablePlugins'
+	// scratch, by index in the profile's filters.
+	bySlot    []*framework.Status
+	rejecting []bool
+	handle    postFilterHandle
 }
 
 // addProfile builds the PostFilter plugins p lists, each with its args; plugins ksim does not
@@ -110,6 +113,9 @@ func (s *Scheduler) Schedule(snap *Snapshot, pod *corev1.Pod, explain bool) Resu
 // unschedulablePlugins is upstream's Diagnosis.UnschedulablePlugins of the cycle that just
 // failed: the PreFilter plugin that rejected the pod, or the plugins that narrowed the nodes
 // and those that rejected a node; sorted.
+//
+// Cost: O(rejected nodes), allocating only the result (the rejecting plugins are few however
+// many nodes they rejected).
 func (s *Scheduler) unschedulablePlugins() []string {
 	pf := &s.pf
 	out := slices.Clone(pf.restricting)
@@ -118,8 +124,14 @@ func (s *Scheduler) unschedulablePlugins() []string {
 			out = append(out, pf.rejector)
 		}
 	} else {
+		seen := pf.rejecting[:0]
+		for range s.prof.filter {
+			seen = append(seen, false)
+		}
+		pf.rejecting = seen
 		for _, f := range s.failed {
-			if f.plugin >= 0 && f.plugin < len(s.prof.filter) {
+			if f.plugin >= 0 && f.plugin < len(seen) && !seen[f.plugin] {
+				seen[f.plugin] = true
 				out = append(out, s.prof.filter[f.plugin].Name())
 			}
 		}
@@ -238,6 +250,12 @@ type postFilterHandle struct {
 	dirty bool
 }
 
+// statusNotLookedAt is the verdict on the nodes the filters did not look at, unless PreFilter
+// says otherwise. Statuses are never modified, so one serves every cycle.
+var statusNotLookedAt = framework.NewStatus(framework.UnschedulableAndUnresolvable)
+
+// newPostFilterHandle returns the handle of a PostFilter call, valid until the next one (the
+// storage is the scheduler's).
 func (s *Scheduler) newPostFilterHandle() *postFilterHandle {
 	pf := &s.pf
 	slots := len(pf.snap.cluster.Slots())
@@ -246,8 +264,8 @@ func (s *Scheduler) newPostFilterHandle() *postFilterHandle {
 	}
 	pf.bySlot = pf.bySlot[:slots]
 	clear(pf.bySlot)
-	h := &postFilterHandle{s: s, bySlot: pf.bySlot,
-		absent: framework.NewStatus(framework.UnschedulableAndUnresolvable)}
+	h := &pf.handle
+	*h = postFilterHandle{s: s, bySlot: pf.bySlot, absent: statusNotLookedAt}
 	switch {
 	case !pf.preFilterSt.IsSuccess():
 		// upstream: every node gets PreFilter's status.

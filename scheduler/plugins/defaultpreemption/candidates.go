@@ -32,14 +32,16 @@ type NodeVerdict struct {
 // FindCandidates is upstream's Evaluator.findCandidates: the nodes the cycle rejected with
 // Unschedulable, in snapshot order, dry-run from offset (drawn from h when negative) until
 // numCandidates are found (the args' rule when 0) as DryRun does. rejected holds the verdict on
-// every node the dry run rejected, in the order it looked at them.
+// every node the dry run rejected, in the order it looked at them; it is valid until the
+// plugin's next FindCandidates or DryRun.
 func (pl *DefaultPreemption) FindCandidates(h framework.PostFilterHandle, pod *framework.PodInfo, offset, numCandidates int32) (cands []Candidate, rejected []NodeVerdict, err error) {
-	var potential []*framework.NodeInfo
+	potential := pl.potential[:0]
 	for _, ni := range h.Nodes() {
 		if h.NodeStatus(ni).Code() == framework.Unschedulable {
 			potential = append(potential, ni)
 		}
 	}
+	pl.potential = potential
 	if len(potential) == 0 {
 		return nil, nil, nil
 	}
@@ -57,11 +59,13 @@ func (pl *DefaultPreemption) FindCandidates(h framework.PostFilterHandle, pod *f
 // nodes from offset round the list, keeping at most numCandidates candidates without PDB
 // violations and as many with, and stopping once it holds at least one without and
 // numCandidates in all. It returns those without violations first, each group in the order
-// found, and the verdicts on the nodes that cannot be made to fit. err joins the internal
-// errors met.
+// found, and the verdicts on the nodes that cannot be made to fit (valid until the plugin's next
+// DryRun: the storage is reused, for a cluster too small runs this for every pod it cannot
+// place). err joins the internal errors met.
 func (pl *DefaultPreemption) DryRun(h framework.PostFilterHandle, pod *framework.PodInfo, potential []*framework.NodeInfo, pdbs []PDB, offset, numCandidates int32) ([]Candidate, []NodeVerdict, error) {
 	var nonViolating, violating []Candidate
-	var rejected []NodeVerdict
+	rejected := pl.rejected[:0]
+	defer func() { pl.rejected = rejected[:0] }()
 	var errs []error
 	n := len(potential)
 	for i := range n {

@@ -69,6 +69,10 @@ func DefaultArgs() Args { return Args{MinCandidateNodesPercentage: 10, MinCandid
 // DefaultPreemption is the plugin. It keeps no state between calls.
 type DefaultPreemption struct {
 	args Args
+	// Scratch of FindCandidates and DryRun, reused from call to call (a plugin instance serves
+	// one Scheduler, which is not safe for concurrent use either).
+	potential []*framework.NodeInfo
+	rejected  []NodeVerdict
 }
 
 var _ framework.PostFilterPlugin = &DefaultPreemption{}
