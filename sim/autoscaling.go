@@ -37,9 +37,14 @@ type hpaState struct {
 	podsMetric bool
 	// steady groups, per scrape phase (in whole seconds), the target's pods that served
 	// through their whole metric window: see hpaSync.
-	steady []steadyGroup
-	syncs  uint64 // syncs so far; a steadyGroup is valid for the sync it was filled in
-	folded uint64 // pods counted in another pod's sample, over all syncs
+	steady    []steadyGroup
+	syncs     uint64 // syncs so far; a steadyGroup is valid for the sync it was filled in
+	folded    uint64 // pods counted in another pod's sample, over all syncs
+	resampled uint64 // syncs that reused the last list of the pods (resampleSteady)
+	// active is the target's active pods (status.replicas) at the last list; listed says
+	// whether that list can be reused (resampleSteady).
+	active int
+	listed listedState
 	// reqs is the target template's container requests, kept from one sync to the next (the
 	// template does not change during a run).
 	reqs *containerRequests
@@ -107,6 +112,14 @@ func (s *Simulation) recordReady(o *Owner) {
 	}
 }
 
+// listedState is what a list of a target's pods was made from: the target's pods epoch
+// (Owner.podsEpoch) and the nodes' (Simulation.nodesEpoch). valid says the list was all steady
+// groups.
+type listedState struct {
+	valid       bool
+	pods, nodes uint64
+}
+
 // summariseSteadyPods lets hpaSync pass the HPA one sample (hpa.PodSample.Count) for all the
 // target's steady pods of one scrape phase. Tests turn it off to check that it changes nothing.
 var summariseSteadyPods = true
@@ -151,6 +164,37 @@ func (s *Simulation) hpaSync(h *hpaState) {
 	o := h.target
 	in := &h.in
 	h.syncs++
+	mr := s.newMetricsReader(&h.windows)
+	mr.withContainers = h.containerMetrics
+	mr.reqs = h.reqs
+	if !s.resampleSteady(h, mr) {
+		s.listPods(h, mr)
+	} else if s.opts.CheckInvariants {
+		s.checkResampled(h)
+	}
+	h.reqs = mr.reqs
+	cur := o.Replicas
+	in.Replicas, in.StatusReplicas = cur, int32(h.active)
+	s.customValues(h, h.pods, in)
+	d := h.as.Sync(s.now, in)
+	h.res.Syncs = append(h.res.Syncs, HPASync{T: s.now, Current: d.Current, Proposal: d.Proposal,
+		Desired: d.Desired, Utilization: d.Utilization, Limited: d.Limited, Err: d.Err})
+	if d.Rescale {
+		h.res.ScaleEvents = append(h.res.ScaleEvents, ScaleEvent{T: s.now, From: cur, To: d.Desired})
+		s.logf("scale", "hpa/"+h.res.Namespace+"/"+h.res.Name, "%s: %d → %d replicas: %s", h.res.Target, cur, d.Desired, d.Reason)
+		o.Replicas = d.Desired
+		h.res.Replicas.Add(s.now, float64(d.Desired))
+		s.reconcile(o)
+	}
+	s.schedule(s.now+s.sc.Controllers.HPASyncPeriod, &event{kind: evHPASync, hpa: h})
+}
+
+// listPods fills h.in.Pods with the target's pods, as hpaSync describes: one sample per pod in
+// transition, one per scrape phase for the steady pods. It notes what resampleSteady needs to
+// reuse the list. Cost: O(pods), plus the metrics of each sample.
+func (s *Simulation) listPods(h *hpaState, mr *metricsReader) {
+	o := h.target
+	in := &h.in
 	steady := s.steadyPhases(h)
 	res := s.sc.Controllers.MetricResolution
 	in.Pods, h.pods = in.Pods[:0], h.pods[:0]
@@ -158,18 +202,18 @@ func (s *Simulation) hpaSync(h *hpaState) {
 		h.metrics = append(h.metrics[:cap(h.metrics)], make([]hpa.PodMetrics, len(o.Pods)-cap(h.metrics))...)
 	}
 	h.metrics = h.metrics[:len(o.Pods)]
-	mr := s.newMetricsReader(&h.windows)
-	mr.withContainers = h.containerMetrics
-	mr.reqs = h.reqs
 	// Fill the reused samples in place: a sync of a large target copies no sample twice.
 	if cap(in.Pods) < len(o.Pods) {
 		in.Pods = make([]hpa.PodSample, 0, len(o.Pods))
 	}
 	in.Pods = in.Pods[:len(o.Pods)]
-	n := 0
+	n, active, transient := 0, 0, 0
 	for i, p := range o.Pods {
 		if p.Phase == PodTerminated {
 			continue
+		}
+		if p.active() {
+			active++
 		}
 		var g *steadyGroup
 		if steady != nil && p.Phase == PodReady && !p.Deleting && !p.NotReady && p.Node != nil && p.Node.Up {
@@ -190,6 +234,8 @@ func (s *Simulation) hpaSync(h *hpaState) {
 		}
 		if g != nil {
 			g.sample = n
+		} else {
+			transient++
 		}
 		ps := &in.Pods[n]
 		n++
@@ -218,21 +264,54 @@ func (s *Simulation) hpaSync(h *hpaState) {
 		h.pods = append(h.pods, p)
 	}
 	in.Pods = in.Pods[:n]
-	h.reqs = mr.reqs
-	cur := o.Replicas
-	in.Replicas, in.StatusReplicas = cur, int32(o.activePods())
-	s.customValues(h, h.pods, in)
-	d := h.as.Sync(s.now, in)
-	h.res.Syncs = append(h.res.Syncs, HPASync{T: s.now, Current: d.Current, Proposal: d.Proposal,
-		Desired: d.Desired, Utilization: d.Utilization, Limited: d.Limited, Err: d.Err})
-	if d.Rescale {
-		h.res.ScaleEvents = append(h.res.ScaleEvents, ScaleEvent{T: s.now, From: cur, To: d.Desired})
-		s.logf("scale", "hpa/"+h.res.Namespace+"/"+h.res.Name, "%s: %d → %d replicas: %s", h.res.Target, cur, d.Desired, d.Reason)
-		o.Replicas = d.Desired
-		h.res.Replicas.Add(s.now, float64(d.Desired))
-		s.reconcile(o)
+	h.active = active
+	h.listed = listedState{valid: steady != nil && transient == 0, pods: o.podsEpoch, nodes: s.nodesEpoch}
+}
+
+// resampleSteady is listPods for a sync whose target has not changed since the last list, when
+// that list was all steady groups: no pod of the target was added, changed or removed, and no
+// node went down or came back (the epochs say so). Time only moves the groups' metric windows
+// forward, so every pod is still steady, in the same group, and the list is the same but for
+// the metrics, which it reads anew, one per group. It reports false when the list must be made
+// again. Cost: O(groups), against listPods' O(pods).
+func (s *Simulation) resampleSteady(h *hpaState, mr *metricsReader) bool {
+	if !h.listed.valid || h.listed.pods != h.target.podsEpoch || h.listed.nodes != s.nodesEpoch ||
+		s.steadyPhases(h) == nil {
+		return false
 	}
-	s.schedule(s.now+s.sc.Controllers.HPASyncPeriod, &event{kind: evHPASync, hpa: h})
+	for j := range h.in.Pods {
+		ps := &h.in.Pods[j]
+		if ps.Metrics == nil || !mr.podMetrics(h.pods[j], ps.Metrics) {
+			return false // cannot happen to a steady pod; list again rather than assume
+		}
+	}
+	h.folded += uint64(h.active - len(h.in.Pods))
+	h.resampled++
+	return true
+}
+
+// checkResampled lists the target's pods afresh into a scratch state and panics unless the
+// list equals the one resampleSteady reused: an epoch that a change of the target's pods forgot
+// to move would show here, in tests (Options.CheckInvariants).
+func (s *Simulation) checkResampled(h *hpaState) {
+	fresh := &hpaState{target: h.target, containerMetrics: h.containerMetrics, podsMetric: h.podsMetric, syncs: h.syncs}
+	mr := s.newMetricsReader(&fresh.windows)
+	mr.withContainers = h.containerMetrics
+	s.listPods(fresh, mr)
+	a, b := h.in.Pods, fresh.in.Pods
+	same := len(a) == len(b) && h.active == fresh.active
+	for j := 0; same && j < len(a); j++ {
+		x, y := a[j], b[j]
+		mx, my := x.Metrics, y.Metrics
+		x.Metrics, y.Metrics = nil, nil
+		same = x == y && (mx == nil) == (my == nil) &&
+			(mx == nil || mx.Timestamp == my.Timestamp && mx.Window == my.Window && mx.Summed == my.Summed &&
+				mx.CPUMilli == my.CPUMilli && mx.MemoryMilli == my.MemoryMilli)
+	}
+	if !same {
+		panic(fmt.Sprintf("sim: HPA %s/%s at %v: the reused pod list differs from a fresh one (a change of the target's pods did not move its epoch)",
+			h.res.Namespace, h.res.Name, s.now))
+	}
 }
 
 // apiPhase is the pod phase the API shows.

@@ -119,15 +119,18 @@ func (k OwnerKind) String() string {
 
 // Owner is a workload controller's state: its pod template, its desired count and its pods.
 type Owner struct {
-	Kind              OwnerKind
-	Namespace, Name   string
-	Template          *corev1.PodTemplateSpec
-	Timing            scenario.PodTiming
-	Replicas          int32  // Deployment: spec.replicas
-	Parallelism       int32  // Job
-	Completions       int32  // Job
-	Succeeded         int32  // Job
-	Pods              []*Pod // every pod ever created that is not gone, in creation order
+	Kind            OwnerKind
+	Namespace, Name string
+	Template        *corev1.PodTemplateSpec
+	Timing          scenario.PodTiming
+	Replicas        int32  // Deployment: spec.replicas
+	Parallelism     int32  // Job
+	Completions     int32  // Job
+	Succeeded       int32  // Job
+	Pods            []*Pod // every pod ever created that is not gone, in creation order
+	// podsEpoch moves whenever a pod is added to Pods, removed from it, or changes phase,
+	// deletion or readiness (podsChanged): an HPA reuses its list of the pods while it stands.
+	podsEpoch         uint64
 	podsCreated       int
 	hashSuffix        string // the ReplicaSet's pod-template-hash
 	reqCPU, reqMem    int64
@@ -160,6 +163,9 @@ type OwnerSeries struct {
 func (o *Owner) Key() string { return o.Kind.String() + "/" + o.Namespace + "/" + o.Name }
 
 // activePods counts the owner's active pods. Cost: O(pods).
+// podsChanged notes a change of the owner's pods (see podsEpoch).
+func (o *Owner) podsChanged() { o.podsEpoch++ }
+
 func (o *Owner) activePods() int {
 	n := 0
 	for _, p := range o.Pods {

@@ -86,6 +86,7 @@ func (s *Simulation) failNode(n *Node) {
 	}
 	n.Up = false
 	s.servingChanged()
+	s.nodeUpChanged()
 	s.logf("node", "node/"+n.Name, "failed (kubelet stopped)")
 	for _, p := range n.pods {
 		if p.Phase == PodReady {
@@ -100,6 +101,7 @@ func (s *Simulation) nodeNotReady(n *Node) {
 	s.servingChanged()
 	for _, p := range n.pods {
 		p.NotReady = true
+		p.Owner.podsChanged()
 	}
 	n.Obj = n.Obj.DeepCopy()
 	n.Obj.Spec.Taints = addTaint(n.Obj.Spec.Taints, taintUnreachableNoSchedule, s.now)
@@ -116,11 +118,13 @@ func (s *Simulation) recoverNode(n *Node) {
 	}
 	n.Up = true
 	s.servingChanged()
+	s.nodeUpChanged()
 	s.cancel(n.notReadyTimer)
 	n.notReadyTimer = nil
 	s.logf("node", "node/"+n.Name, "recovered")
 	for _, p := range n.pods {
 		p.NotReady = false
+		p.Owner.podsChanged()
 	}
 	n.Obj = n.Obj.DeepCopy()
 	n.Obj.Spec.Taints = removeTaint(n.Obj.Spec.Taints, taintUnreachableNoSchedule)
@@ -141,6 +145,7 @@ func (s *Simulation) removeNode(n *Node) {
 	n.Removed = true
 	n.Up = false
 	s.servingChanged()
+	s.nodeUpChanged()
 	s.snap.RemoveNode(n.Name)
 	s.clusterEvent(queue.NodeDeleted(n.Obj), nil)
 	for _, p := range sortedPods(n.pods) {

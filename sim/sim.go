@@ -69,6 +69,8 @@ type Simulation struct {
 	// servingEpoch moves whenever a pod may have started or stopped serving load; owners cache
 	// their count of serving pods per epoch.
 	servingEpoch uint64
+	// nodesEpoch moves whenever a node goes down, comes back or is removed (nodeUpChanged).
+	nodesEpoch uint64
 
 	nextPodID int64
 	pending   int // pods in the active or unschedulable queue
@@ -337,6 +339,7 @@ func (s *Simulation) newPod(o *Owner, name string, spec corev1.PodSpec) *Pod {
 	p := &Pod{ID: s.nextPodID, Obj: obj, Owner: o, CreatedAt: s.now,
 		reqCPU: o.reqCPU, reqMem: o.reqMem, limitCPU: o.limitCPU}
 	o.Pods = append(o.Pods, p)
+	o.podsChanged()
 	o.podsCreated++
 	s.livePods++
 	s.res.Pods.Created++
@@ -358,6 +361,7 @@ func (s *Simulation) bind(p *Pod, n *Node) {
 	p.Node = n
 	p.Phase = PodBound
 	p.BoundAt = s.now
+	p.Owner.podsChanged()
 	p.Obj.Spec.NodeName = n.Name
 	n.pods = append(n.pods, p)
 	n.reqCPU += p.reqCPU
@@ -377,6 +381,7 @@ func (s *Simulation) bind(p *Pod, n *Node) {
 func (s *Simulation) podStarted(p *Pod) {
 	p.Phase = PodRunning
 	p.StartedAt = s.now
+	p.Owner.podsChanged()
 	p.timer = s.schedule(s.now+p.Owner.Timing.ReadinessDelay, &event{kind: evPodReady, pod: p})
 	if p.Owner.Kind == KindJob {
 		// The task runs from the start of the containers, whether or not the pod reports ready.
@@ -389,6 +394,7 @@ func (s *Simulation) podReady(p *Pod) {
 	s.servingChanged()
 	p.Phase = PodReady
 	p.ReadyAt = s.now
+	p.Owner.podsChanged()
 	s.recordReady(p.Owner)
 }
 
@@ -397,6 +403,7 @@ func (s *Simulation) podSucceeded(p *Pod) {
 	s.release(p)
 	s.podDeleted(p) // a terminal pod leaves the scheduler's view
 	p.Phase = PodSucceeded
+	p.Owner.podsChanged()
 	s.res.Pods.Succeeded++
 	o := p.Owner
 	o.Succeeded++
@@ -416,6 +423,7 @@ func (s *Simulation) deletePod(p *Pod) {
 	wasServing := p.serving()
 	s.servingChanged()
 	p.Deleting = true
+	p.Owner.podsChanged()
 	p.Obj.DeletionTimestamp = ptrTime(apiTime(s.now))
 	s.cancel(p.eviction)
 	p.eviction = nil
@@ -440,6 +448,7 @@ func (s *Simulation) podGone(p *Pod) {
 	p.timer = nil
 	s.release(p)
 	p.Phase = PodTerminated
+	p.Owner.podsChanged()
 	s.forget(p)
 	s.podDeleted(p)
 }
@@ -472,6 +481,7 @@ func (s *Simulation) forget(p *Pod) {
 	for i, q := range o.Pods {
 		if q == p {
 			o.Pods = append(o.Pods[:i], o.Pods[i+1:]...)
+			o.podsChanged()
 			break
 		}
 	}
@@ -499,3 +509,7 @@ func deploymentReplicas(d *appsv1.Deployment) int32 {
 // servingChanged marks that some pod may have started or stopped serving load: it invalidates
 // every owner's cached count of serving pods. Cost: O(1).
 func (s *Simulation) servingChanged() { s.servingEpoch++ }
+
+// nodeUpChanged notes that a node went down or came back: pods' metrics and serving depend on
+// it, across owners (see Owner.podsEpoch for the owners' own changes).
+func (s *Simulation) nodeUpChanged() { s.nodesEpoch++ }

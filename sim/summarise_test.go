@@ -53,6 +53,8 @@ func TestSummarisedSyncsDecideAsPodByPod(t *testing.T) {
 	}
 	for name, l := range load {
 		t.Run(name, func(t *testing.T) {
+			// The summarised run also checks, at every sync that reuses the last list of the
+			// pods, that a fresh list is the same (CheckInvariants).
 			run := func(summarise bool) (*Simulation, *Result) {
 				defer func(old bool) { summariseSteadyPods = old }(summariseSteadyPods)
 				summariseSteadyPods = summarise
@@ -60,7 +62,7 @@ func TestSummarisedSyncsDecideAsPodByPod(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				s, err := New(sc, Options{Seed: 3, SeedSet: true})
+				s, err := New(sc, Options{Seed: 3, SeedSet: true, CheckInvariants: summarise})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -87,13 +89,13 @@ func TestSummarisedSyncsDecideAsPodByPod(t *testing.T) {
 			if name == "per-pod-alibaba" {
 				return
 			}
-			var folded uint64
+			var folded, resampled uint64
 			for _, h := range s.hpas {
-				folded += h.folded
+				folded, resampled = folded+h.folded, resampled+h.resampled
 			}
-			t.Logf("%d pod samples folded into others", folded)
-			if folded == 0 {
-				t.Error("no sync summarised any pods")
+			t.Logf("%d pod samples folded into others; %d syncs reused the last list", folded, resampled)
+			if folded == 0 || resampled == 0 {
+				t.Error("no sync summarised any pods, or none reused a list")
 			}
 		})
 	}
