@@ -50,6 +50,20 @@ type loadState struct {
 
 	res      *HPAResult // where demand is recorded, when the owner has an HPA
 	unserved float64    // last sampled unserved demand, cores
+
+	// share memoises podUsageMilli for the shared models: every serving pod of the owner (with
+	// the same CPU limit) uses the same at one time and serving epoch, and the node samples
+	// ask once per pod.
+	share shareMemo
+}
+
+// shareMemo is one serving pod's usage under a shared model, and what it was computed for.
+type shareMemo struct {
+	valid bool
+	t     time.Duration
+	epoch uint64
+	limit int64
+	milli int64
 }
 
 // streamLoads prefixes the random streams of load generators.
@@ -371,7 +385,11 @@ func (s *Simulation) podUsageMilli(p *Pod, t time.Duration) int64 {
 		milli, _ := capMilli(l.podSeries(p).At(t), p.limitCPU)
 		return milli
 	}
+	if m := &l.share; m.valid && m.t == t && m.epoch == s.servingEpoch && m.limit == p.limitCPU {
+		return m.milli
+	}
 	perPod, _ := workloads.Share(l.demand.At(t), p.Owner.servingPods(), p.limitCPU)
+	l.share = shareMemo{valid: true, t: t, epoch: s.servingEpoch, limit: p.limitCPU, milli: perPod}
 	return perPod
 }
 
