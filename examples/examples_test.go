@@ -117,6 +117,20 @@ func (b hpaBand) inBand(h sim.HPAResult, demand func(time.Duration) float64) (fl
 	return float64(in) / float64(n), out
 }
 
+// demandOf is the demand that drove an HPA's target (as recorded), as a function of time.
+func demandOf(h sim.HPAResult) func(time.Duration) float64 {
+	return func(at time.Duration) float64 {
+		v := h.Demand.Points[0].V
+		for _, p := range h.Demand.Points {
+			if p.T > at {
+				break
+			}
+			v = p.V
+		}
+		return v
+	}
+}
+
 func meanDesired(h sim.HPAResult, from, to time.Duration) float64 {
 	sum, n := 0.0, 0
 	for _, s := range h.Syncs {
@@ -342,16 +356,7 @@ func TestSyntheticDiurnal(t *testing.T) {
 	if spikes == 0 {
 		t.Errorf("no spike in two days at one per 8 hours on average")
 	}
-	demand := func(at time.Duration) float64 {
-		v := h.Demand.Points[0].V
-		for _, p := range h.Demand.Points {
-			if p.T > at {
-				break
-			}
-			v = p.V
-		}
-		return v
-	}
+	demand := demandOf(h)
 	b := hpaBand{requestCores: 0.5, target: 0.7, tolerance: 0.1, minR: 2, maxR: 80, warmup: 30 * time.Minute}
 	// The demand is sampled every minute: a spike shorter than that between two samples is not
 	// in it, so allow a few more syncs outside.
@@ -426,16 +431,7 @@ func TestWebFleet(t *testing.T) {
 	}
 	b := hpaBand{requestCores: 0.5, target: 0.6, tolerance: 0.1, minR: 20, maxR: 1500, warmup: 30 * time.Minute}
 	for _, h := range res.HPAs {
-		demand := func(at time.Duration) float64 {
-			v := h.Demand.Points[0].V
-			for _, p := range h.Demand.Points {
-				if p.T > at {
-					break
-				}
-				v = p.V
-			}
-			return v
-		}
+		demand := demandOf(h)
 		if frac, out := b.inBand(h, demand); frac < 0.95 {
 			t.Errorf("%s: %.1f%% of the syncs within the tolerance band, want >= 95%%; first outside: %+v", h.Name, 100*frac, out[:min(len(out), 5)])
 		}

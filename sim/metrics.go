@@ -250,18 +250,26 @@ func (r *metricsReader) cpuNano(p *Pod, from, to time.Duration) int64 {
 	return int64(milliSeconds * 1e6 / (to - from).Seconds())
 }
 
-// integrate is ∫_a^b of p's usage while serving, in millicore·seconds: the load model's usage
-// at each step's start, the steps ending at every whole second and every change of the owner's
-// serving count.
+// integrate is ∫_a^b of p's usage while serving, in millicore·seconds: the sum, in order, of
+// the steps usageSteps gives.
 func (r *metricsReader) integrate(p *Pod, a, b time.Duration) float64 {
+	var sum float64
+	usageSteps(p, a, b, func(_ time.Duration, area float64) { sum += area })
+	return sum
+}
+
+// usageSteps calls step for each step of p's usage while serving over [a, b), in time order:
+// the load model's usage at the step's start times its length, in millicore·seconds, the steps
+// ending at every whole second and every change of the owner's serving count. A pod without a
+// load has no steps.
+func usageSteps(p *Pod, a, b time.Duration, step func(start time.Duration, area float64)) {
 	o := p.Owner
 	l := o.load
 	if l == nil {
-		return 0
+		return
 	}
 	pts := o.result.Ready.Points
 	i := sort.Search(len(pts), func(k int) bool { return pts[k].T > a }) - 1
-	var sum float64
 	for u := a; u < b; {
 		next := min(b, u.Truncate(time.Second)+time.Second)
 		if i+1 < len(pts) && pts[i+1].T < next {
@@ -271,13 +279,12 @@ func (r *metricsReader) integrate(p *Pod, a, b time.Duration) float64 {
 		if i >= 0 {
 			n = int(pts[i].V)
 		}
-		sum += float64(usageMilliAt(p, l, u, n)) * (next - u).Seconds()
+		step(u, float64(usageMilliAt(p, l, u, n))*(next-u).Seconds())
 		for i+1 < len(pts) && pts[i+1].T <= next {
 			i++
 		}
 		u = next
 	}
-	return sum
 }
 
 // servingIntegral is integrate(p, a, b) for a pod that served through [a, b] under a model
@@ -312,33 +319,14 @@ type recentUsage struct {
 	area  []float64
 }
 
-// build tabulates integrate's steps for p over [from, to]. It mirrors integrate step for step.
+// build tabulates p's usage steps over [from, to] (usageSteps, as integrate sums them).
 func (t *recentUsage) build(p *Pod, from, to time.Duration) {
-	o := p.Owner
-	t.owner, t.now = o, to
+	t.owner, t.now = p.Owner, to
 	t.start, t.area = t.start[:0], t.area[:0]
-	l := o.load
-	if l == nil {
-		return
-	}
-	pts := o.result.Ready.Points
-	i := sort.Search(len(pts), func(k int) bool { return pts[k].T > from }) - 1
-	for u := from; u < to; {
-		next := min(to, u.Truncate(time.Second)+time.Second)
-		if i+1 < len(pts) && pts[i+1].T < next {
-			next = pts[i+1].T
-		}
-		n := 0
-		if i >= 0 {
-			n = int(pts[i].V)
-		}
+	usageSteps(p, from, to, func(u time.Duration, area float64) {
 		t.start = append(t.start, u)
-		t.area = append(t.area, float64(usageMilliAt(p, l, u, n))*(next-u).Seconds())
-		for i+1 < len(pts) && pts[i+1].T <= next {
-			i++
-		}
-		u = next
-	}
+		t.area = append(t.area, area)
+	})
 }
 
 // stepAt returns the index of the step that starts at a, if one does.

@@ -1,6 +1,10 @@
 package upstream
 
 import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"testing"
 
 	"k8s.io/kubernetes/pkg/controller/podautoscaler"
@@ -13,6 +17,16 @@ var (
 	_ = podautoscaler.NewReplicaCalculator
 	_ = frameworkruntime.NewFramework
 )
+
+// countsTable lays out counts by name for a test log: one line each, in name order, the names
+// padded to width.
+func countsTable(counts map[string]int, width int) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		fmt.Fprintf(&b, "\n  %-*s %d", width, k, counts[k])
+	}
+	return b.String()
+}
 
 func TestUpstreamLinks(t *testing.T) {
 	reg := frameworkplugins.NewInTreeRegistry()

@@ -77,7 +77,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -358,17 +357,8 @@ func TestQueueDifferential(t *testing.T) {
 		"upstream errors handled %d (hints on selectors that do not parse)",
 		total.events, total.upEvents, total.moved, total.updates, total.updateMoved, total.dels,
 		total.backoffFlushed, total.leftoverFlushed, handledErrors.Load()-errorsBefore)
-	keys := make([]string, 0, len(total.seen))
-	for k := range total.seen {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	t.Log("events:" + countsTable(total.seen, 55))
 	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, "\n  %-55s %d", k, total.seen[k])
-	}
-	t.Log("events:" + b.String())
-	b.Reset()
 	for _, pl := range slices.Sorted(maps.Keys(total.hints)) {
 		fmt.Fprintf(&b, "\n  %s:", pl)
 		for _, ev := range slices.Sorted(maps.Keys(total.hints[pl])) {

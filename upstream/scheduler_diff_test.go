@@ -90,16 +90,7 @@ func (s *diffStats) report(t *testing.T) {
 		"node rejections compared %d; scheduling errors on both sides %d; churn events %d",
 		s.clusters, s.pods, s.placed, s.unschedulable, s.preFilterRej,
 		s.scored, s.ties, s.lone, s.nominated, s.restricted, s.rejectedNodes, s.errors, s.churn)
-	keys := make([]string, 0, len(s.seen))
-	for k := range s.seen {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, "\n  %-60s %d", k, s.seen[k])
-	}
-	t.Log("seen:" + b.String())
+	t.Log("seen:" + countsTable(s.seen, 60))
 }
 
 var initMetrics sync.Once
