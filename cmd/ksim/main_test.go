@@ -240,3 +240,12 @@ func TestAutoMetricsStep(t *testing.T) {
 		t.Errorf("5,000 nodes, a week: step %v, %v, %q; want 1h and a notice", step, err, stderr.String())
 	}
 }
+
+// TestExplainedFor: 500 explanations by default, fewer on large clusters.
+func TestExplainedFor(t *testing.T) {
+	for _, tc := range []struct{ nodes, want int }{{0, 500}, {12, 500}, {200, 500}, {201, 497}, {1000, 100}, {5000, 20}, {50_000, 10}} {
+		if got := explainedFor(tc.nodes); got != tc.want {
+			t.Errorf("explainedFor(%d) = %d, want %d", tc.nodes, got, tc.want)
+		}
+	}
+}
