@@ -65,7 +65,7 @@ CI on budgets), 1 when a run or an output failed, 2 for bad input.`,
 	f.StringVar(&cfg.run.echarts, "echarts", "", "path to echarts.min.js to inline in the pages")
 	f.BoolVar(&cfg.run.cdn, "cdn", false, "let the pages load ECharts from a CDN instead of inlining it")
 	f.BoolVarP(&cfg.run.quiet, "quiet", "q", false, "print nothing but errors")
-	f.IntVar(&cfg.run.explain, "explain-max", defaultExplained, "for the runs of scenario files: placements whose full explanation their reports keep (default 500, fewer on clusters of over 200 nodes)")
+	f.IntVar(&cfg.run.explain, "explain-max", defaultExplained, "for the runs of scenario files: placements whose full explanation their reports keep (fewer by default on clusters of over 200 nodes)")
 	addMetricsFlags(f, &cfg.run)
 	return cmd
 }

@@ -86,14 +86,14 @@ traces), with FILE:LINE in the message.`,
 	f.StringVar(&cfg.echarts, "echarts", "", "path to echarts.min.js to inline in the report")
 	f.BoolVar(&cfg.cdn, "cdn", false, "let the report load ECharts from a CDN instead of inlining it")
 	f.BoolVarP(&cfg.quiet, "quiet", "q", false, "print nothing but errors")
-	f.IntVar(&cfg.explain, "explain-max", defaultExplained, "keep the scheduler's full explanation (every node's verdicts and scores) for this many placements, for the report (default 500, fewer on clusters of over 200 nodes: at most 100,000 node verdicts in all)")
+	f.IntVar(&cfg.explain, "explain-max", defaultExplained, "keep the scheduler's full explanation (every node's verdicts and scores) for this many placements, for the report (fewer by default on clusters of over 200 nodes: at most 100,000 node verdicts in all)")
 	addMetricsFlags(f, &cfg)
 	return cmd
 }
 
 // addMetricsFlags adds the flags of metrics.om, shared by run and compare.
 func addMetricsFlags(f *pflag.FlagSet, cfg *runConfig) {
-	f.DurationVar(&cfg.metricsStep, "metrics-step", reports.DefaultMetricsStep, "interval between two samples of a series in metrics.om (default 1m, longer for very large runs)")
+	f.DurationVar(&cfg.metricsStep, "metrics-step", reports.DefaultMetricsStep, "interval between two samples of a series in metrics.om (longer by default for very large runs: at most 5 million samples)")
 	f.StringVar(&cfg.metricsStart, "metrics-start", "", "wall-clock time (RFC 3339) of simulated time 0 in metrics.om (default: the simulation's epoch, 2026-01-01T00:00:00Z)")
 	f.StringArrayVar(&cfg.metricsLabels, "metrics-label", nil, "NAME=VALUE label added to every series of metrics.om (repeatable)")
 }
