@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"ksim.dev/ksim/reports"
 	"ksim.dev/ksim/sim"
+	"ksim.dev/ksim/sim/scenario"
 )
 
 // fakeECharts stands in for the ECharts library in tests: the report inlines whatever it is given.
@@ -246,6 +249,32 @@ func TestExplainedFor(t *testing.T) {
 	for _, tc := range []struct{ nodes, want int }{{0, 500}, {12, 500}, {200, 500}, {201, 497}, {1000, 100}, {5000, 20}, {50_000, 10}} {
 		if got := explainedFor(tc.nodes); got != tc.want {
 			t.Errorf("explainedFor(%d) = %d, want %d", tc.nodes, got, tc.want)
+		}
+	}
+}
+
+// TestSampleHint: a run that would record many node samples at the default interval gets a
+// hint naming a longer one; small runs and scenarios that set the interval get none.
+func TestSampleHint(t *testing.T) {
+	sc := func(nodes int, d, iv time.Duration) *scenario.Scenario {
+		s := &scenario.Scenario{Duration: d, Nodes: make([]*corev1.Node, nodes)}
+		s.Controllers.SampleInterval = iv
+		return s
+	}
+	week := 7 * 24 * time.Hour
+	for _, tc := range []struct {
+		sc   *scenario.Scenario
+		want string
+	}{
+		{sc(12, 48*time.Hour, time.Minute), ""},
+		{sc(1000, week, 5*time.Minute), ""}, // set by the scenario
+		{sc(400, week, time.Minute), ""},    // 4.03 M
+		{sc(1000, week, time.Minute), "1000 nodes sampled every 1m0s for 168h0m0s make 10080000 node samples, a large part of the run's time and memory; spec.controllers.sampleInterval: 5m0s would record 2016000"},
+		{sc(5000, week, time.Minute), "spec.controllers.sampleInterval: 15m0s would record 3360000"},
+	} {
+		got := sampleHint(tc.sc)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%d nodes, %v every %v: hint %q, want %q", len(tc.sc.Nodes), tc.sc.Duration, tc.sc.Controllers.SampleInterval, got, tc.want)
 		}
 	}
 }
