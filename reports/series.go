@@ -2,7 +2,6 @@ package reports
 
 import (
 	"cmp"
-	"container/heap"
 	"math"
 	"math/bits"
 	"slices"
@@ -66,61 +65,50 @@ func seriesLast(s sim.Series) float64 {
 }
 
 // sumSeries returns the pointwise sum of step series, itself a step series (each input counts
-// as 0 before its first point). Cost: O(P log k) time for P points in k inputs, O(k) extra space
-// besides the output.
+// as 0 before its first point): a point at every instant where the sum changes. Cost:
+// O(P log k) time for P points in k inputs, in sequential passes (a tree of two-way merges),
+// and O(P) transient space at most.
 //
-// It merges the changes of all inputs in time order (ties in input order) and accumulates them,
-// so the result is exact for integer-valued series (milli-CPU) below 2^53, and the same on every
-// run.
+// The inputs are summed in a different grouping than one by one, which is exact for
+// integer-valued series (milli-CPU, counts) below 2^53: the result is the same on every run
+// and for every grouping.
 func sumSeries(in []sim.Series) sim.Series {
-	h := make(cursorHeap, 0, len(in))
-	for i, s := range in {
-		if len(s.Points) > 0 {
-			h = append(h, cursor{s: i, t: s.Points[0].T})
-		}
+	switch len(in) {
+	case 0:
+		return sim.Series{}
+	case 1:
+		return addSeries(in[0], sim.Series{})
 	}
-	heap.Init(&h)
-	prev := make([]float64, len(in))
+	mid := len(in) / 2
+	return addSeries(sumSeries(in[:mid]), sumSeries(in[mid:]))
+}
+
+// addSeries is the sum of two step series: a point at every instant of either where the sum
+// changes. Cost: O(len(a) + len(b)).
+func addSeries(a, b sim.Series) sim.Series {
 	var out sim.Series
-	var total float64
-	for len(h) > 0 {
-		c := &h[0]
-		p := in[c.s].Points[c.i]
-		total += p.V - prev[c.s]
-		prev[c.s] = p.V
-		c.i++
-		if c.i < len(in[c.s].Points) {
-			c.t = in[c.s].Points[c.i].T
-			heap.Fix(&h, 0)
-		} else {
-			heap.Pop(&h)
+	out.Points = make([]sim.Point, 0, max(len(a.Points), len(b.Points)))
+	var va, vb float64
+	i, j := 0, 0
+	for i < len(a.Points) || j < len(b.Points) {
+		var t time.Duration
+		switch {
+		case j == len(b.Points) || (i < len(a.Points) && a.Points[i].T < b.Points[j].T):
+			t = a.Points[i].T
+		default:
+			t = b.Points[j].T
 		}
-		if len(h) == 0 || h[0].t != p.T {
-			out.Add(p.T, total) // every change at this instant is applied
+		for i < len(a.Points) && a.Points[i].T == t {
+			va = a.Points[i].V
+			i++
 		}
+		for j < len(b.Points) && b.Points[j].T == t {
+			vb = b.Points[j].V
+			j++
+		}
+		out.Add(t, va+vb)
 	}
 	return out
-}
-
-// cursor is the next point of input s in sumSeries' merge.
-type cursor struct {
-	s, i int
-	t    time.Duration
-}
-
-type cursorHeap []cursor
-
-func (h cursorHeap) Len() int { return len(h) }
-func (h cursorHeap) Less(a, b int) bool {
-	return h[a].t < h[b].t || (h[a].t == h[b].t && h[a].s < h[b].s)
-}
-func (h cursorHeap) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
-func (h *cursorHeap) Push(x any)   { *h = append(*h, x.(cursor)) }
-func (h *cursorHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
 }
 
 // valueAt returns the value of the step series pts at t: that of the last point at or before t,

@@ -3,6 +3,7 @@ package reports
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -92,14 +93,33 @@ func TestDownsampleBucketEnds(t *testing.T) {
 // TestSumSeriesMatchesNaive compares the merge with the sum of valueAt at every change.
 func TestSumSeriesMatchesNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
-	for trial := range 50 {
-		in := make([]sim.Series, 1+rng.IntN(8))
+	for trial := range 500 {
+		in := make([]sim.Series, 1+rng.IntN(40))
 		for i := range in {
 			for t := time.Duration(rng.IntN(5)) * time.Second; t < time.Minute; t += time.Duration(1+rng.IntN(10)) * time.Second {
 				in[i].Add(t, float64(rng.IntN(4)*250))
 			}
 		}
 		got := sumSeries(in)
+		// By definition: a point at every instant of an input where the total changes.
+		var times []time.Duration
+		for _, x := range in {
+			for _, p := range x.Points {
+				times = append(times, p.T)
+			}
+		}
+		slices.Sort(times)
+		var want sim.Series
+		for _, at := range slices.Compact(times) {
+			var v float64
+			for _, x := range in {
+				v += valueAt(x.Points, at)
+			}
+			want.Add(at, v)
+		}
+		if !reflect.DeepEqual(got.Points, want.Points) {
+			t.Fatalf("trial %d: sum %v, want %v", trial, got.Points, want.Points)
+		}
 		for i := 1; i < len(got.Points); i++ {
 			if got.Points[i].T <= got.Points[i-1].T || got.Points[i].V == got.Points[i-1].V {
 				t.Fatalf("trial %d: not a step series at %d: %v", trial, i, got.Points)
