@@ -127,9 +127,9 @@ var summariseSteadyPods = true
 // A steadyGroup is the sample standing for the target's steady pods on nodes of one scrape
 // phase, in one sync.
 type steadyGroup struct {
-	sync     uint64        // the sync it was filled in (hpaState.syncs)
-	ts, from time.Duration // the phase's metric window at this sync
-	sample   int           // index in Input.Pods of the group's sample; -1 before its first pod
+	sync   uint64        // the sync it was filled in (hpaState.syncs)
+	from   time.Duration // the start of the phase's metric window at this sync
+	sample int           // index in Input.Pods of the group's sample; -1 before its first pod
 }
 
 // steadyPhases returns the per-phase groups of a sync of h, or nil when the target's pods
@@ -221,8 +221,7 @@ func (s *Simulation) listPods(h *hpaState, mr *metricsReader) {
 			g = &steady[phase/time.Second]
 			if g.sync != h.syncs {
 				g.sync, g.sample = h.syncs, -1
-				g.ts = lastScrape(s.now, phase, res)
-				g.from = g.ts - res
+				g.from = lastScrape(s.now, phase, res) - res
 			}
 			if p.ReadyAt > g.from {
 				g = nil // ready during the window: not steady yet
