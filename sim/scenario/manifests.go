@@ -157,7 +157,7 @@ func (l *loader) document(d *doc, r role) []*object {
 	_ = json.Unmarshal(d.json, &tm) // a map always decodes into typeMeta
 	apiVersion, kind := tm.strings()
 	if kind == "List" || (strings.HasSuffix(kind, "List") && kindByName(strings.TrimSuffix(kind, "List")) != nil) {
-		return l.list(src, d.json, apiVersion, kind, r)
+		return l.listItems(src, d.json, apiVersion, kind, r)
 	}
 	if o := l.object(src, d.json, r, ""); o != nil {
 		return []*object{o}
@@ -173,14 +173,9 @@ type listDoc struct {
 	Items      []json.RawMessage `json:"items"`
 }
 
-func (l *loader) list(src objSrc, data []byte, apiVersion, kind string, r role) []*object {
-	objs := l.listItems(src, data, apiVersion, kind, r)
-	if objs == nil {
-		l.partial = true
-	}
-	return objs
-}
-
+// listItems decodes a list's items. A list that cannot be read marks the load partial (the
+// references into it cannot be checked); an empty one is fine (`kubectl get deployments -o
+// yaml` writes one when there are none).
 func (l *loader) listItems(src objSrc, data []byte, apiVersion, kind string, r role) []*object {
 	implied := ""
 	if kind != "List" {
@@ -188,14 +183,17 @@ func (l *loader) listItems(src objSrc, data []byte, apiVersion, kind string, r r
 		ki := kindByName(implied)
 		if ki.role != r {
 			l.errAt(src, "kind", "%s is not allowed in a %s file; allowed: %s", quoteShort(kind), r, allowedKinds(r))
+			l.partial = true
 			return nil
 		}
 		if apiVersion != ki.apiVersion {
 			l.errAt(src, "apiVersion", "%s is not supported for %s; want %s", quoteShort(apiVersion), kind, ki.apiVersion)
+			l.partial = true
 			return nil
 		}
 	} else if apiVersion != "v1" {
 		l.errAt(src, "apiVersion", "%s is not supported for List; want v1", quoteShort(apiVersion))
+		l.partial = true
 		return nil
 	}
 	var ld listDoc
@@ -204,6 +202,7 @@ func (l *loader) listItems(src objSrc, data []byte, apiVersion, kind string, r r
 		l.errAt(src, p.path, "%s", p.msg)
 	}
 	if !complete {
+		l.partial = true
 		return nil
 	}
 	var objs []*object
