@@ -114,6 +114,9 @@ func (b hpaBand) inBand(h sim.HPAResult, demand func(time.Duration) float64) (fl
 			out = append(out, s)
 		}
 	}
+	if n == 0 {
+		return 0, nil // no sync to judge is a failure, not a pass
+	}
 	return float64(in) / float64(n), out
 }
 
@@ -131,13 +134,19 @@ func demandOf(h sim.HPAResult) func(time.Duration) float64 {
 	}
 }
 
-func meanDesired(h sim.HPAResult, from, to time.Duration) float64 {
+// meanDesired is the mean of the desired replicas of the syncs in [from, to); the test fails
+// when there is none.
+func meanDesired(t *testing.T, h sim.HPAResult, from, to time.Duration) float64 {
+	t.Helper()
 	sum, n := 0.0, 0
 	for _, s := range h.Syncs {
 		if s.T >= from && s.T < to {
 			sum += float64(s.Desired)
 			n++
 		}
+	}
+	if n == 0 {
+		t.Fatalf("%s: no sync in [%v, %v)", h.Name, from, to)
 	}
 	return sum / float64(n)
 }
@@ -183,11 +192,11 @@ func TestAggregateGoogle2019(t *testing.T) {
 	}
 	// Over the second day, twice the load needs about twice the pods: within what the
 	// tolerance band allows, 2 × 0.9/1.1 to 2 × 1.1/0.9.
-	r := meanDesired(twice.HPAs[0], 24*time.Hour, 48*time.Hour) / meanDesired(base.HPAs[0], 24*time.Hour, 48*time.Hour)
+	r := meanDesired(t, twice.HPAs[0], 24*time.Hour, 48*time.Hour) / meanDesired(t, base.HPAs[0], 24*time.Hour, 48*time.Hour)
 	if r < 2*0.9/1.1 || r > 2*1.1/0.9 {
 		t.Errorf("doubling the load multiplies the mean replicas by %.3f, want about 2", r)
 	}
-	t.Logf("mean replicas on day 2: %.1f, doubled %.1f (×%.3f)", meanDesired(base.HPAs[0], 24*time.Hour, 48*time.Hour), meanDesired(twice.HPAs[0], 24*time.Hour, 48*time.Hour), r)
+	t.Logf("mean replicas on day 2: %.1f, doubled %.1f (×%.3f)", meanDesired(t, base.HPAs[0], 24*time.Hour, 48*time.Hour), meanDesired(t, twice.HPAs[0], 24*time.Hour, 48*time.Hour), r)
 }
 
 // TestPerPodAlibaba: each pod replays its machine. Until the first scale-up the HPA's
@@ -365,7 +374,7 @@ func TestSyntheticDiurnal(t *testing.T) {
 	}
 	// Peak (15:00, 6 + 4 = 10 cores) against trough (03:00, 2 cores) on day 2: about 5 times the
 	// replicas, within the tolerance band (and a spike may add 4 cores at either).
-	at := func(when time.Duration) float64 { return meanDesired(h, when-10*time.Minute, when+10*time.Minute) }
+	at := func(when time.Duration) float64 { return meanDesired(t, h, when-10*time.Minute, when+10*time.Minute) }
 	if r := at(39*time.Hour) / at(27*time.Hour); r < 5*0.9/1.1*0.7 || r > 5*1.1/0.9*1.4 {
 		t.Errorf("peak/trough replicas %.2f, want about 5", r)
 	}
