@@ -13,7 +13,7 @@ const MaxErrors = 100
 
 // MaxFileBytes bounds the size of every file the scenario names (scenario, manifests, scheduler
 // configuration, event files). A `kubectl get -o yaml` dump of 10,000 pods is about 60 MiB.
-// Trace files are not read here (only their header line) and have no such limit.
+// Trace files are read whole through workloads.ReadFile, with that package's limits.
 const MaxFileBytes = 256 << 20
 
 // Error is one problem in a scenario or in a file it names. Its text is

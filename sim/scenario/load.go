@@ -42,8 +42,8 @@ const (
 // *Error; the Scenario is nil.
 //
 // Cost: time and memory linear in the size of the files (each is read whole, at most
-// MaxFileBytes), plus O(events × nodes) to check what events name. Of a trace, only the header
-// line is read. Nothing is cached between calls, and nothing is shared: concurrent calls are safe.
+// MaxFileBytes), plus O(events × nodes) to check what events name, plus reading each trace
+// (workloads.ReadFile). Nothing is cached between calls, and nothing is shared: concurrent calls are safe.
 func Load(p string) (*Scenario, error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {

@@ -60,7 +60,8 @@ type Skipped struct {
 // DecodeOptions says what DecodeObjects decodes.
 type DecodeOptions struct {
 	// Kinds are the kinds to decode, each one the scenario loader reads (Node, Namespace,
-	// PriorityClass, Deployment, DaemonSet, Job, Pod, HorizontalPodAutoscaler).
+	// PriorityClass, Deployment, DaemonSet, Job, Pod, HorizontalPodAutoscaler,
+	// PodDisruptionBudget).
 	Kinds []string
 	// SkipOtherKinds skips objects of any other kind (returned in the []Skipped) instead of
 	// reporting them as errors. Objects of the kinds asked for are still decoded strictly.
