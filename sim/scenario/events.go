@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/validate/content"
+	"k8s.io/apimachinery/pkg/labels"
 	"ksim.dev/ksim/internal/suggest"
 )
 
@@ -66,7 +67,6 @@ var labelShorthands = map[string]string{
 // pendingEvent is an event being checked, with where it was written.
 type pendingEvent struct {
 	ev       NodeEvent
-	field    string // spec.events[i]
 	selField string // field of the node selection (spec.events[i].fail.nodes)
 	seq      int
 }
@@ -127,7 +127,7 @@ func (l *loader) events(src objSrc, evs []eventDoc) {
 				for _, n := range nodes {
 					ev := base
 					ev.Node = n
-					pending = append(pending, pendingEvent{ev: ev, field: field, selField: af, seq: len(pending)})
+					pending = append(pending, pendingEvent{ev: ev, selField: af, seq: len(pending)})
 				}
 			}
 			continue
@@ -176,7 +176,7 @@ func (l *loader) events(src objSrc, evs []eventDoc) {
 			}
 		}
 		if ok {
-			pending = append(pending, pendingEvent{ev: base, field: field, selField: af + ".nodes", seq: len(pending)})
+			pending = append(pending, pendingEvent{ev: base, selField: af + ".nodes", seq: len(pending)})
 		}
 	}
 	slices.SortStableFunc(pending, func(a, b pendingEvent) int {
@@ -314,7 +314,7 @@ func (l *loader) checkEventNodes(src objSrc, pending []pendingEvent) {
 				bad = true
 			}
 			if !matched && !l.partial {
-				l.errAt(src, p.selField, "no node has labels %s at %s%s", formatLabels(ev.Labels), ev.At, labelHint(ev.Labels, live, liveNames()))
+				l.errAt(src, p.selField, "no node has labels %s at %s%s", labels.Set(ev.Labels).String(), ev.At, labelHint(ev.Labels, live, liveNames()))
 			}
 		}
 		if bad {
@@ -335,21 +335,10 @@ type liveNode struct {
 	labels map[string]string
 }
 
+// labelsMatch reports whether have carries every label of want, as the engine selects nodes
+// (a selector from the set).
 func labelsMatch(have, want map[string]string) bool {
-	for k, v := range want {
-		if hv, ok := have[k]; !ok || hv != v {
-			return false
-		}
-	}
-	return true
-}
-
-func formatLabels(m map[string]string) string {
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, k+"="+m[k])
-	}
-	return strings.Join(parts, ",")
+	return labels.SelectorFromSet(want).Matches(labels.Set(have))
 }
 
 // labelHint lists the values that the live nodes have for the selected keys.

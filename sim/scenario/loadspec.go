@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -120,13 +121,12 @@ type Transform struct {
 // combination. Leaf is a workloads generator value without its random source: the engine
 // gives each random leaf its own stream, split from the run's seed.
 type Generator struct {
-	Kind     string              // constant, step, ramp, diurnal, spikes, randomWalk, jobs, sum, product, sequence
-	Leaf     workloads.Generator // for the leaf kinds
-	Parts    []*Generator        // sum, product, sequence
-	For      []time.Duration     // sequence: how long each part plays (the last's is unused)
-	Field    string              // the generator's field path, for messages
-	Random   bool                // Leaf draws random numbers
-	Children int                 // leaves below (for stream naming)
+	Kind   string              // constant, step, ramp, diurnal, spikes, randomWalk, jobs, sum, product, sequence
+	Leaf   workloads.Generator // for the leaf kinds
+	Parts  []*Generator        // sum, product, sequence
+	For    []time.Duration     // sequence: how long each part plays (the last's is unused)
+	Field  string              // the generator's field path, for messages
+	Random bool                // Leaf draws random numbers
 }
 
 // targetKinds maps the kind part of a load target (lower-cased; kubectl's names and short
@@ -466,7 +466,7 @@ func (l *loader) traceOptions(src objSrc, field string, td *traceDoc, t *Trace, 
 	}
 	if f != nil && td.SeriesBy != "" && f.Name != FormatCSV && f.Name != workloads.FormatPrometheus {
 		for _, k := range strings.Split(td.SeriesBy, "/") {
-			if !contains(f.Keys, k) {
+			if !slices.Contains(f.Keys, k) {
 				allowed := strings.Join(f.Keys, ", ")
 				if allowed == "" {
 					allowed = "none: a file of this format holds one series"
@@ -514,7 +514,7 @@ func (l *loader) traceOptions(src objSrc, field string, td *traceDoc, t *Trace, 
 		if !d.d.set {
 			continue
 		}
-		if d.formats != nil && !contains(d.formats, t.Format) {
+		if d.formats != nil && !slices.Contains(d.formats, t.Format) {
 			l.errAt(src, field+"."+d.name, "applies to formats %s (the time between rows without times)", strings.Join(d.formats, " and "))
 			ok = false
 			continue
@@ -538,7 +538,7 @@ func (l *loader) traceOptions(src objSrc, field string, td *traceDoc, t *Trace, 
 		{"invalid", td.Invalid, strs(workloads.InvalidPolicies()), "error, skip (rows whose value or time is not a number, or is out of range)"},
 	}
 	for _, p := range policies {
-		if p.v != "" && !contains(p.allowed, p.v) {
+		if p.v != "" && !slices.Contains(p.allowed, p.v) {
 			l.errAt(src, field+"."+p.name, "%s is not allowed; allowed: %s", quoteShort(p.v), p.what)
 			ok = false
 		}
@@ -722,20 +722,11 @@ func TraceOptions(t *Trace) workloads.Options {
 
 func lookupColumn(f *workloads.Format, name string) string {
 	for _, c := range f.Columns {
-		if c.Name == name || c.Header == name || contains(c.Aliases, name) {
+		if c.Name == name || c.Header == name || slices.Contains(c.Aliases, name) {
 			return c.Name
 		}
 	}
 	return ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func strs[T ~string](vs []T) []string {
@@ -746,7 +737,7 @@ func strs[T ~string](vs []T) []string {
 	return out
 }
 
-func oneOfUnit(u string) bool { return contains(strs(workloads.Units), u) }
+func oneOfUnit(u string) bool { return slices.Contains(workloads.Units, workloads.Unit(u)) }
 
 func unitNames() string { return strings.Join(strs(workloads.Units), ", ") }
 
@@ -757,7 +748,7 @@ func (l *loader) checkCSVColumns(src objSrc, field string, td *traceDoc, t *Trac
 		l.errAt(src, fileField, "%s: %v", name, err)
 		return false
 	}
-	has := func(c string) bool { return contains(header, c) }
+	has := func(c string) bool { return slices.Contains(header, c) }
 	ok := true
 	if t.Column == "" {
 		l.errAt(src, field, "column is required: the name of the value column in %s (columns: %s)", name, listShort(header, 12))
@@ -948,7 +939,6 @@ func (l *loader) generator(src objSrc, field string, gd *generatorDoc, depth int
 			}
 			g.Parts = append(g.Parts, child)
 			g.For = append(g.For, forD)
-			g.Children += max(child.Children, 1)
 		}
 	}
 	if gd.For.set && depth == 0 {
