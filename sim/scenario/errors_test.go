@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -295,50 +294,5 @@ func TestLoadErrors(t *testing.T) {
 	if len(cases) < 25 {
 		t.Errorf("only %d cases", len(cases))
 	}
-	seen := map[string]bool{}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if seen[tc.name] {
-				t.Fatalf("duplicate case name")
-			}
-			seen[tc.name] = true
-			fsys := baseFS()
-			for _, e := range tc.edits {
-				if e.old == "" {
-					fsys[e.file] = &fstest.MapFile{Data: []byte(e.new)}
-					continue
-				}
-				data := string(fsys[e.file].Data)
-				if !strings.Contains(data, e.old) {
-					t.Fatalf("edit of %s: %q not found", e.file, e.old)
-				}
-				fsys[e.file] = &fstest.MapFile{Data: []byte(strings.Replace(data, e.old, e.new, 1))}
-			}
-			sc, err := LoadFS(fsys, "scenario.yaml")
-			if err == nil {
-				t.Fatalf("no error; want %s...%s", tc.at, tc.msg)
-			}
-			if sc != nil {
-				t.Errorf("got a Scenario with the error")
-			}
-			var es Errors
-			if !errors.As(err, &es) || len(es) == 0 {
-				t.Fatalf("error is %T, want a non-empty Errors", err)
-			}
-			for _, e := range es {
-				if e.File == "" || e.Msg == "" {
-					t.Errorf("incomplete Error %#v", e)
-				}
-			}
-			if testing.Verbose() {
-				t.Logf("\n%v", err)
-			}
-			for _, e := range es {
-				if s := e.Error(); strings.HasPrefix(s, tc.at) && strings.Contains(s[len(tc.at):], tc.msg) {
-					return
-				}
-			}
-			t.Errorf("no message starts with %q and contains %q; got:\n%v", tc.at, tc.msg, err)
-		})
-	}
+	runEditCases(t, cases)
 }

@@ -212,6 +212,14 @@ func runEditCases(t *testing.T, cases []struct {
 				t.Fatalf("error is %T, want a non-empty Errors", err)
 			}
 			for _, e := range es {
+				if e.File == "" || e.Msg == "" {
+					t.Errorf("incomplete Error %#v", e)
+				}
+			}
+			if testing.Verbose() {
+				t.Logf("\n%v", err)
+			}
+			for _, e := range es {
 				if s := e.Error(); strings.HasPrefix(s, tc.at) && strings.Contains(s[len(tc.at):], tc.msg) {
 					return
 				}
