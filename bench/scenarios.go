@@ -43,13 +43,14 @@ func WebFleet(size Size, seed uint64) *scenario.Scenario {
 		Seed:     seed,
 		Duration: size.Duration,
 		Limits:   scenario.Limits{MaxEvents: 1 << 40, MaxPods: 10 * (size.Pods + size.Nodes)},
+		// The loader's defaults, but the report samples the cluster every 5 minutes.
 		Controllers: scenario.Controllers{
-			HPASyncPeriod: 30 * time.Second, HPATolerance: 0.1, HPADownscaleWindow: 5 * time.Minute,
-			HPACPUInitPeriod: 5 * time.Minute, HPAInitialReadiness: 30 * time.Second,
-			MetricResolution: 15 * time.Second, NodeMonitorGracePeriod: 50 * time.Second,
-			SampleInterval: 5 * time.Minute,
+			HPASyncPeriod: scenario.DefaultHPASyncPeriod, HPATolerance: scenario.DefaultHPATolerance,
+			HPADownscaleWindow: scenario.DefaultHPADownscaleWindow, HPACPUInitPeriod: scenario.DefaultHPACPUInitPeriod,
+			HPAInitialReadiness: scenario.DefaultHPAInitialReadiness, MetricResolution: scenario.DefaultMetricResolution,
+			NodeMonitorGracePeriod: scenario.DefaultNodeMonitorGracePeriod, SampleInterval: 5 * time.Minute,
 		},
-		Defaults: scenario.PodTiming{StartupLatency: 3 * time.Second, ReadinessDelay: 5 * time.Second, TaskDuration: time.Minute},
+		Defaults: scenario.PodTiming{StartupLatency: 3 * time.Second, ReadinessDelay: 5 * time.Second, TaskDuration: scenario.DefaultTaskDuration},
 	}
 	zones := []string{"a", "b", "c"}
 	for i := 0; i < size.Nodes; i++ {
