@@ -316,16 +316,18 @@ func (x sequence) At(t time.Duration) float64 {
 // offsets[i] after the first: the result's samples are at the union of the traces' (offset)
 // sample times, so it equals the sum of the traces' step functions (each holding its first
 // value before it starts and its last after it ends). offsets must be >= 0 with a 0 among
-// them. Cost: O(N log N) for N samples in all. Combine panics when the lengths differ or a
-// trace breaks Trace's invariants.
+// them. Cost: O(N log N + U × k) for N samples in all, U distinct times and k traces: each
+// trace is read through a cursor that only moves forward. Combine panics when the lengths
+// differ or a trace breaks Trace's invariants.
 func Combine(traces []*Trace, offsets []time.Duration, mean bool) *Trace {
 	if len(traces) == 0 || len(traces) != len(offsets) {
 		panic(fmt.Sprintf("workloads: Combine: %d traces, %d offsets", len(traces), len(offsets)))
 	}
 	var times []time.Duration
-	series := make([]Series, len(traces))
 	for i, tr := range traces {
-		series[i] = tr.Series(false)
+		if err := tr.check(); err != nil {
+			panic("workloads: Combine: " + err.Error())
+		}
 		for _, t := range tr.Times {
 			times = append(times, t+offsets[i])
 		}
@@ -333,13 +335,17 @@ func Combine(traces []*Trace, offsets []time.Duration, mean bool) *Trace {
 	slices.Sort(times)
 	times = slices.Compact(times)
 	out := &Trace{Name: traces[0].Name, Times: times, Values: make([]float64, len(times)), Step: traces[0].Step, Unit: traces[0].Unit}
+	cur := make([]int, len(traces)) // the last sample of each trace at or before t (its first before it starts)
 	for k, t := range times {
 		v := 0.0
-		for i, s := range series {
-			v += s.At(t - offsets[i])
+		for i, tr := range traces {
+			for cur[i]+1 < len(tr.Times) && tr.Times[cur[i]+1]+offsets[i] <= t {
+				cur[i]++
+			}
+			v += tr.Values[cur[i]]
 		}
 		if mean {
-			v /= float64(len(series))
+			v /= float64(len(traces))
 		}
 		out.Values[k] = v
 	}

@@ -138,3 +138,45 @@ func TestTransformPanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestCombine: the combined trace is, at every time of any trace, the sum (or mean) of the
+// traces' step functions there, added in trace order.
+func TestCombine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 9))
+	for trial := range 200 {
+		k := 1 + rng.IntN(6)
+		traces := make([]*Trace, k)
+		offsets := make([]time.Duration, k)
+		for i := range traces {
+			tr := &Trace{Name: "t"}
+			for at := time.Duration(0); len(tr.Times) == 0 || rng.IntN(12) != 0; at += time.Duration(1+rng.IntN(90)) * time.Second {
+				tr.Times = append(tr.Times, at)
+				tr.Values = append(tr.Values, float64(rng.IntN(1000))/7)
+			}
+			traces[i] = tr
+			if i > 0 {
+				offsets[i] = time.Duration(rng.IntN(300)) * time.Second
+			}
+		}
+		mean := trial%2 == 1
+		got := Combine(traces, offsets, mean)
+		if len(got.Times) == 0 || got.Times[0] != 0 {
+			t.Fatalf("trial %d: times %v", trial, got.Times)
+		}
+		for j, at := range got.Times {
+			want := 0.0
+			for i, tr := range traces {
+				want += tr.Series(false).At(at - offsets[i])
+			}
+			if mean {
+				want /= float64(k)
+			}
+			if got.Values[j] != want {
+				t.Fatalf("trial %d, %v: %v, want %v", trial, at, got.Values[j], want)
+			}
+			if j > 0 && got.Times[j] <= got.Times[j-1] {
+				t.Fatalf("trial %d: times not increasing: %v", trial, got.Times)
+			}
+		}
+	}
+}
