@@ -80,6 +80,7 @@ func Read(r io.Reader, name string, opts Options) (*Set, error) {
 		times    []time.Duration
 		values   []float64
 		lines    []int32
+		latest   time.Duration // the latest time read so far
 		unsorted bool
 		issues   Issues
 	}
@@ -91,8 +92,10 @@ func Read(r io.Reader, name string, opts Options) (*Set, error) {
 			order = append(order, &acc{id: smp.Series})
 		}
 		a := order[smp.Index]
-		if n := len(a.times); n > 0 && !a.unsorted {
-			last := a.times[n-1]
+		if n := len(a.times); n > 0 {
+			// Out of order is before the latest time read, as Inspect counts it; until a row
+			// is out of order (or with drop) the latest time is the last row's.
+			last := a.latest
 			switch {
 			case smp.T < last:
 				a.issues.OutOfOrder++
@@ -109,7 +112,7 @@ func Read(r io.Reader, name string, opts Options) (*Set, error) {
 						"time %s of series %s is before %s on line %d, want rows in time order within a series (outOfOrder: drop or sort accepts them)",
 						secondsText(smp.T), quote(smp.Series), secondsText(last), a.lines[n-1])}
 				}
-			case smp.T == last && o.Duplicates == DuplicateError:
+			case !a.unsorted && smp.T == last && o.Duplicates == DuplicateError:
 				return nil, &ParseError{Name: name, Line: smp.Line, Msg: fmt.Sprintf(
 					"time %s of series %s repeats line %d, want one sample per time (duplicates: first, last, sum, mean or max merges them)",
 					secondsText(smp.T), quote(smp.Series), a.lines[n-1])}
@@ -120,6 +123,7 @@ func Read(r io.Reader, name string, opts Options) (*Set, error) {
 		}
 		total++
 		a.times = append(a.times, smp.T)
+		a.latest = max(a.latest, smp.T)
 		a.values = append(a.values, smp.V)
 		a.lines = append(a.lines, lineNumber(smp.Line))
 	}

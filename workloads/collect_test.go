@@ -178,6 +178,24 @@ func TestReadIssues(t *testing.T) {
 	if got := set.Issues[0]; got != want {
 		t.Errorf("issues %+v\nwant   %+v", got, want)
 	}
+	// Sorting the rows counts them as dropping them does.
+	sorted, err := Read(strings.NewReader(in), "t.csv", Options{Format: FormatCSV, Column: "cpu", Duplicates: DuplicateLast, OutOfOrder: OrderSort})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sorted.Issues[0]; got.OutOfOrder != want.OutOfOrder || got.FirstOutOfOrder != want.FirstOutOfOrder {
+		t.Errorf("sort: issues %+v, want the out-of-order count and line of drop", got)
+	}
+	many := "timestamp,cpu\n0,1\n100,1\n50,2\n60,5\n70,1\n200,1\n"
+	for _, o := range []OrderPolicy{OrderDrop, OrderSort} {
+		set, err := Read(strings.NewReader(many), "t.csv", Options{Format: FormatCSV, Column: "cpu", OutOfOrder: o})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := set.Issues[0]; got.OutOfOrder != 3 || got.FirstOutOfOrder != 4 {
+			t.Errorf("%s: %d out of order, first on line %d; want 3, first on line 4", o, got.OutOfOrder, got.FirstOutOfOrder)
+		}
+	}
 	// Inspect counts the same flaws without a policy.
 	rep, err := Inspect(strings.NewReader(in), "t.csv", Options{Format: FormatCSV, Column: "cpu"})
 	if err != nil {
