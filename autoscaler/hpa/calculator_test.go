@@ -361,14 +361,13 @@ func TestResourceAverageValueReplicas(t *testing.T) {
 	opts := testOptions()
 	tol := tolerances{down: 0.1, up: 0.1}
 	tests := []struct {
-		name     string
-		cur      int32
-		pods     []PodSample
-		target   int64
-		want     int32
-		wantAvg  int64
-		wantErr  string
-		noChange bool
+		name    string
+		cur     int32
+		pods    []PodSample
+		target  int64
+		want    int32
+		wantAvg int64
+		wantErr string
 	}{
 		{name: "scale up", cur: 3, pods: named(pod(0, 20000, noRequest), pod(0, 10000, noRequest), pod(0, 30000, noRequest)),
 			target: 15000, want: 4, wantAvg: 20000},

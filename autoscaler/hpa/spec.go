@@ -60,13 +60,12 @@ type metricSource struct {
 	// Resource and ContainerResource.
 	resource  corev1.ResourceName
 	container string
-	// Pods, Object and External: the metric's name, and its selector (metricSelector is "" for
-	// none; selectorErr is set when it does not parse, which fails the metric at every sync as
-	// upstream's metav1.LabelSelectorAsSelector call does).
-	metricName     string
-	metricSelector string
-	selectorErr    error
-	object         autoscalingv2.CrossVersionObjectReference // Object: the described object
+	// Pods, Object and External: the metric's name; selectorErr is set when its selector does
+	// not parse, which fails the metric at every sync as upstream's
+	// metav1.LabelSelectorAsSelector call does.
+	metricName  string
+	selectorErr error
+	object      autoscalingv2.CrossVersionObjectReference // Object: the described object
 
 	target            targetKind
 	targetUtilization int32 // percent
@@ -165,12 +164,7 @@ func compileMetric(m *autoscalingv2.MetricSpec) metricSource {
 		if id.Selector == nil {
 			return
 		}
-		sel, err := metav1.LabelSelectorAsSelector(id.Selector)
-		if err != nil {
-			ms.selectorErr = err
-			return
-		}
-		ms.metricSelector = sel.String()
+		_, ms.selectorErr = metav1.LabelSelectorAsSelector(id.Selector)
 	}
 	switch m.Type {
 	case autoscalingv2.ResourceMetricSourceType:
