@@ -310,7 +310,7 @@ func runCase(t *testing.T, c *hpaCase) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		upLine := upstreamResult(tt, cl.replicas, up, written)
+		upLine := upstreamResult(tt, up, written)
 		b, _ := json.Marshal(upLine)
 		upstreamLines.Write(append(b, '\n'))
 
@@ -339,8 +339,10 @@ type upstreamLine struct {
 	Written    int32             `json:"written"` // the scale write, -1 for none
 }
 
-func upstreamResult(tt time.Duration, replicas int32, obj *autoscalingv2.HorizontalPodAutoscaler, written int32) upstreamLine {
-	l := upstreamLine{T: int64(tt / time.Second), Current: replicas, Desired: obj.Status.DesiredReplicas,
+// upstreamResult reads the controller's decision from the HPA object it wrote: current is its
+// status.currentReplicas (the scale's spec.replicas it read), not the harness's own count.
+func upstreamResult(tt time.Duration, obj *autoscalingv2.HorizontalPodAutoscaler, written int32) upstreamLine {
+	l := upstreamLine{T: int64(tt / time.Second), Current: obj.Status.CurrentReplicas, Desired: obj.Status.DesiredReplicas,
 		Conditions: map[string]string{}, Written: written}
 	for _, c := range obj.Status.Conditions {
 		l.Conditions[string(c.Type)] = string(c.Status) + "/" + c.Reason
