@@ -1,7 +1,7 @@
 package upstream
 
-// BenchmarkPlace measures one placement (schedule a pod, bind it, and let the oldest pod go so
-// the cluster stays the same size) on the same generated cluster and pod stream, for ksim's
+// BenchmarkPlace measures one placement (schedule a pod and bind it; once 2,000 placed pods are
+// on the cluster the oldest goes with each new one, so it then keeps its size) on the same generated cluster and pod stream, for ksim's
 // scheduler and for kube-scheduler v1.37's framework, every node scored
 // (percentageOfNodesToScore 100):
 //

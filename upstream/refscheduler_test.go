@@ -29,7 +29,7 @@ import (
 // The reference scheduler of the placement differentials (scheduler_diff_test.go,
 // scheduler_config_diff_test.go, place_diff_test.go): kube-scheduler v1.37's real framework,
 // built from the in-tree registry, with its cache, snapshot and the informers its plugins list
-// namespaces and controllers from, and this harness's copy of schedule_one.go's unexported
+// namespaces and controllers from, and this harness's re-implementation of schedule_one.go's unexported
 // scheduling cycle on one filter goroutine.
 
 // refScheduler is the upstream side of a differential case.
@@ -177,7 +177,7 @@ type refDecision struct {
 	numToFind int
 }
 
-// numFeasibleNodesToFind is schedule_one.go's rule, reproduced because it is unexported.
+// numFeasibleNodesToFind is schedule_one.go's rule, written again here because it is unexported.
 func numFeasibleNodesToFind(percentage, numAllNodes int32) int32 {
 	if numAllNodes < 100 {
 		return numAllNodes

@@ -86,7 +86,7 @@ traces), with FILE:LINE in the message.`,
 	f.StringVar(&cfg.echarts, "echarts", "", "path to echarts.min.js to inline in the report")
 	f.BoolVar(&cfg.cdn, "cdn", false, "let the report load ECharts from a CDN instead of inlining it")
 	f.BoolVarP(&cfg.quiet, "quiet", "q", false, "print nothing but errors")
-	f.IntVar(&cfg.explain, "explain-max", defaultExplained, "keep the scheduler's full explanation (every node's verdicts and scores) for this many placements, for the report (fewer by default on clusters of over 200 nodes: at most 100,000 node verdicts in all)")
+	f.IntVar(&cfg.explain, "explain-max", defaultExplained, "keep the scheduler's full explanation (every node's verdicts and scores) for this many placements, for the report (fewer by default on clusters of over 200 nodes: about 100,000 node verdicts in all, at least 10 placements)")
 	addMetricsFlags(f, &cfg)
 	return cmd
 }
