@@ -29,8 +29,8 @@ import (
 // The reference scheduler of the placement differentials (scheduler_diff_test.go,
 // scheduler_config_diff_test.go, place_diff_test.go): kube-scheduler v1.37's real framework,
 // built from the in-tree registry, with its cache, snapshot and the informers its plugins list
-// namespaces and controllers from, and this harness's re-implementation of schedule_one.go's unexported
-// scheduling cycle on one filter goroutine.
+// namespaces and controllers from, and this harness's re-implementation of schedule_one.go's
+// unexported scheduling cycle on one filter goroutine.
 
 // refScheduler is the upstream side of a differential case.
 type refScheduler struct {
