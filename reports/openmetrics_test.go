@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -345,4 +346,21 @@ func normalizeSeries(s string) string {
 	}
 	slices.Sort(labels)
 	return name + "{" + strings.Join(labels, ",") + "}"
+}
+
+// TestSampleCount: the count of sampling instants is the length of their list.
+func TestSampleCount(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 1))
+	for range 20000 {
+		step := time.Duration(1+rng.IntN(5000)) * time.Millisecond / time.Duration(1+rng.IntN(3))
+		end := time.Duration(rng.IntN(100_000)) * time.Millisecond
+		from := time.Duration(rng.IntN(int(end/time.Millisecond)+1)) * time.Millisecond
+		to := from + time.Duration(rng.IntN(int((end-from)/time.Millisecond)+2))*time.Millisecond
+		if rng.IntN(3) == 0 {
+			to = end
+		}
+		if got, want := sampleCount(from, to, end, step), int64(len(sampleTimes(from, to, end, step))); got != want {
+			t.Fatalf("from %v to %v end %v step %v: %d, want %d", from, to, end, step, got, want)
+		}
+	}
 }
