@@ -21,6 +21,8 @@ const EventsSchemaV1 = "ksim.events/v1"
 //   - "scale": an HPA changed its target's replicas (From, To, and the reason in Detail);
 //   - "unschedulable": a pod's first failed scheduling attempt, with the scheduler's message;
 //   - "job": a Job completed;
+//   - "preempt": a pending pod nominated to a node, and the pods it preempts there;
+//   - "load": a load model's problem the run continued through;
 //   - "bind": a pod bound to Node (Owner, Attempts failed before, PendingS since creation).
 //
 // Fields that do not apply to a kind are left out of its line.
@@ -136,15 +138,14 @@ func newTimeline(r *sim.Result, maxRows int) *timelineData {
 		kinds.id(e.Kind)
 	}
 	// Kinds in a fixed order: the known ones first, then others by name.
-	known := []string{"node", "evict", "scale", "unschedulable", "job"}
-	for _, k := range known {
-		if _, ok := kinds.index[k]; ok {
-			d.Kinds = append(d.Kinds, k)
+	for _, k := range timelineKinds {
+		if _, ok := kinds.index[k.kind]; ok {
+			d.Kinds = append(d.Kinds, k.kind)
 		}
 	}
 	var rest []string
 	for _, k := range kinds.list {
-		if !slices.Contains(known, k) {
+		if !slices.ContainsFunc(timelineKinds, func(tk timelineKind) bool { return tk.kind == k }) {
 			rest = append(rest, k)
 		}
 	}
@@ -156,19 +157,26 @@ func newTimeline(r *sim.Result, maxRows int) *timelineData {
 	return d
 }
 
+// timelineKind is a kind of entry of the run's log, and how the page names it.
+type timelineKind struct{ kind, title string }
+
+// timelineKinds are the kinds the engine logs, in the timeline's order.
+var timelineKinds = []timelineKind{
+	{"node", "node events"},
+	{"evict", "evictions"},
+	{"preempt", "preemptions"},
+	{"scale", "scale events"},
+	{"unschedulable", "failed placements"},
+	{"job", "Jobs"},
+	{"load", "load problems"},
+}
+
 // kindTitle is how the page names a kind of event.
 func kindTitle(k string) string {
-	switch k {
-	case "node":
-		return "node events"
-	case "evict":
-		return "evictions"
-	case "scale":
-		return "scale events"
-	case "unschedulable":
-		return "failed placements"
-	case "job":
-		return "Jobs"
+	for _, tk := range timelineKinds {
+		if tk.kind == k {
+			return tk.title
+		}
 	}
 	return strings.ReplaceAll(k, "_", " ")
 }
