@@ -246,11 +246,7 @@ func (s *Simulation) reconcileDaemonSets() {
 func (s *Simulation) reconcileDaemonSet(o *Owner) {
 	for _, n := range s.nodes {
 		if n.Removed {
-			if cur := o.daemonNodes[n.Name]; cur != nil {
-				s.deletePod(cur) // still pending for a node that is gone
-				delete(o.daemonNodes, n.Name)
-			}
-			continue
+			continue // its pods went with it (removeNode); a node of the same name may be back
 		}
 		shouldRun, shouldContinue := s.daemonShouldRun(o, n)
 		cur := o.daemonNodes[n.Name]

@@ -153,6 +153,12 @@ func (s *Simulation) removeNode(n *Node) {
 		s.podGone(p)
 		s.reconcile(p.Owner)
 	}
+	// A DaemonSet's pod made for the node and still pending goes too.
+	for _, o := range s.owners {
+		if cur := o.daemonNodes[n.Name]; cur != nil && cur.Node == nil {
+			s.deletePod(cur)
+		}
+	}
 	s.reconcileDaemonSets()
 }
 

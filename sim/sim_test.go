@@ -300,6 +300,26 @@ func TestDaemonSetOnePodPerEligibleNode(t *testing.T) {
 	if res.Pods.Created != 3 || res.Pods.Evicted != 0 {
 		t.Errorf("created %d daemon pods and evicted %d, want 3 and 0", res.Pods.Created, res.Pods.Evicted)
 	}
+
+	// A node removed and added back under its name gets one new daemon pod, which later
+	// reconciles (a taint, a cordon elsewhere) leave alone.
+	sc = baseScenario(time.Hour)
+	sc.Nodes = []*corev1.Node{node("n1", "a", "4", "8Gi"), node("n2", "b", "4", "8Gi")}
+	sc.DaemonSets = []*appsv1.DaemonSet{{
+		ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: "kube-system"},
+		Spec:       appsv1.DaemonSetSpec{Template: corev1.PodTemplateSpec{Spec: podSpec("50m", "32Mi")}},
+	}}
+	sc.Events = []scenario.NodeEvent{
+		{At: 5 * time.Minute, Action: "remove", Names: []string{"n1"}, Source: "test:1"},
+		{At: 6 * time.Minute, Action: "add", Node: node("n1", "a", "4", "8Gi"), Source: "test:2"},
+		{At: 7 * time.Minute, Action: "taint", Names: []string{"n2"}, Taint: &corev1.Taint{Key: "x", Effect: corev1.TaintEffectPreferNoSchedule}, Source: "test:3"},
+		{At: 8 * time.Minute, Action: "cordon", Names: []string{"n2"}, Source: "test:4"},
+		{At: 9 * time.Minute, Action: "uncordon", Names: []string{"n2"}, Source: "test:5"},
+	}
+	_, res = mustRun(t, sc)
+	if res.Pods.Created != 3 {
+		t.Errorf("node removed and added back: %d daemon pods created, want 3 (two, then one for the new n1)", res.Pods.Created)
+	}
 }
 
 func TestLimitsStopRunaway(t *testing.T) {
