@@ -191,11 +191,21 @@ func TestNodeFailureEvictsAfterDefaultTolerations(t *testing.T) {
 	if len(ev) == 0 || !strings.HasPrefix(ev[0], "15m50s ") {
 		t.Fatalf("evictions = %q, want the first at 15m50s", ev)
 	}
-	// The "any" pods evicted from n1 moved to n2 if they fit; the web replacement cannot go anywhere.
+	// The "any" pods evicted from n1 moved to n2 (four 1-core pods fill its 4 cores); the web
+	// replacement cannot go anywhere.
 	for _, p := range s.nodes[0].pods {
 		if !p.Deleting {
 			t.Errorf("pod %s still active on the failed node", p.Obj.Name)
 		}
+	}
+	onN2 := 0
+	for _, p := range s.nodes[1].pods {
+		if p.Owner.Name == "any" && p.active() {
+			onN2++
+		}
+	}
+	if onN2 != 4 {
+		t.Errorf("%d of the 4 \"any\" pods on n2 at the end, want all", onN2)
 	}
 	if res.Pods.UnschedulableAtEnd < 1 {
 		t.Errorf("want the pinned web replacement unschedulable, got %d", res.Pods.UnschedulableAtEnd)
@@ -208,23 +218,24 @@ func TestScaleDownVictimOrder(t *testing.T) {
 		pods []*Pod
 		want []int64 // IDs deleted first
 	}{
+		// Each case's victim is not the newest pod, which the last tie-break would pick anyway.
 		{"unassigned before assigned", []*Pod{
-			{ID: 1, Phase: PodReady, Node: &Node{Name: "a"}},
-			{ID: 2, Phase: PodPending},
-		}, []int64{2}},
+			{ID: 1, Phase: PodPending},
+			{ID: 2, Phase: PodReady, Node: &Node{Name: "a"}},
+		}, []int64{1}},
 		{"not ready before ready", []*Pod{
 			{ID: 1, Phase: PodRunning, Node: &Node{Name: "a"}},
 			{ID: 2, Phase: PodReady, Node: &Node{Name: "a"}},
 		}, []int64{1}},
 		{"doubled-up node first", []*Pod{
-			{ID: 1, Phase: PodReady, Node: nodeA},
+			{ID: 1, Phase: PodReady, Node: nodeB},
 			{ID: 2, Phase: PodReady, Node: nodeB},
-			{ID: 3, Phase: PodReady, Node: nodeB},
-		}, []int64{3}},
-		{"ready more recently first (log scale)", []*Pod{
-			{ID: 1, Phase: PodReady, Node: nodeA, ReadyAt: 10 * time.Second},
-			{ID: 2, Phase: PodReady, Node: nodeB, ReadyAt: 50 * time.Minute},
+			{ID: 3, Phase: PodReady, Node: nodeA},
 		}, []int64{2}},
+		{"ready more recently first (log scale)", []*Pod{
+			{ID: 1, Phase: PodReady, Node: nodeA, ReadyAt: 50 * time.Minute},
+			{ID: 2, Phase: PodReady, Node: nodeB, ReadyAt: 10 * time.Second},
+		}, []int64{1}},
 		{"same log bucket: newer ID first", []*Pod{
 			{ID: 5, Phase: PodReady, Node: nodeA, ReadyAt: 1 * time.Second},
 			{ID: 7, Phase: PodReady, Node: nodeB, ReadyAt: 2 * time.Second},
