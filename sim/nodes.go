@@ -143,6 +143,7 @@ func (s *Simulation) removeNode(n *Node) {
 	s.cancel(n.notReadyTimer)
 	n.notReadyTimer = nil
 	n.Removed = true
+	n.result.Removed, n.result.RemovedAt = true, s.now
 	n.Up = false
 	s.servingChanged()
 	s.nodeUpChanged()

@@ -4,7 +4,6 @@ package sim
 // models at this instant. Cost: O(pods): each owner's count of serving pods is cached for the
 // event (Owner.servingPods).
 func (s *Simulation) sampleNodes() {
-	s.recordForReports()
 	for _, n := range s.nodes {
 		if n.Removed {
 			continue

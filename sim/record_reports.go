@@ -36,27 +36,7 @@ var PoolLabels = []string{
 // count from it, and so do the timestamps of exported metrics unless the caller shifts them.
 func Epoch() time.Time { return epoch }
 
-// recordForReports fills Result.Settings and the HPA targets on its first call, and each node's
-// pool and removal on every call. Cost: O(nodes × len(PoolLabels)) per call, plus O(settings +
-// HPAs × HPA manifests) on the first.
-func (s *Simulation) recordForReports() {
-	if s.res.Settings == nil {
-		s.res.Settings = s.settings()
-		for _, h := range s.hpas {
-			s.recordHPATarget(h.res)
-		}
-	}
-	for _, n := range s.nodes {
-		r := n.result
-		if r.Pool == "" {
-			r.Pool = poolOf(n.Obj.Labels)
-		}
-		if n.Removed && !r.Removed {
-			r.Removed, r.RemovedAt = true, s.removalTime(n.Name)
-		}
-	}
-}
-
+// poolOf is a node's pool: the value of the first of PoolLabels it has.
 func poolOf(labels map[string]string) string {
 	for _, k := range PoolLabels {
 		if v := labels[k]; v != "" {
@@ -64,19 +44,6 @@ func poolOf(labels map[string]string) string {
 		}
 	}
 	return ""
-}
-
-// removalTime is when the node was removed: the time of its "removed" log entry, which the
-// engine writes at the removal itself, or now if there is none. Cost: O(log) once per node.
-func (s *Simulation) removalTime(name string) time.Duration {
-	obj := "node/" + name
-	for i := len(s.res.Log) - 1; i >= 0; i-- {
-		e := &s.res.Log[i]
-		if e.Kind == "node" && e.Object == obj && e.Detail == "removed" {
-			return e.T
-		}
-	}
-	return s.now
 }
 
 // recordHPATarget reads the CPU target of the HPA behind r from the scenario's manifest, after

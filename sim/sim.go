@@ -136,6 +136,10 @@ func New(sc *scenario.Scenario, opts Options) (*Simulation, error) {
 	if sc.Controllers.SampleInterval > 0 {
 		s.schedule(0, &event{kind: evSample})
 	}
+	s.res.Settings = s.settings()
+	for _, h := range s.hpas {
+		s.recordHPATarget(h.res)
+	}
 	return s, nil
 }
 
@@ -266,7 +270,7 @@ func (s *Simulation) addNode(obj *corev1.Node) *Node {
 	n.allocCPU = obj.Status.Allocatable.Cpu().MilliValue()
 	n.allocMem = obj.Status.Allocatable.Memory().Value()
 	n.allocPods = obj.Status.Allocatable.Pods().Value()
-	n.result = &NodeResult{Name: n.Name, Zone: obj.Labels[corev1.LabelTopologyZone], AllocatableCPU: n.allocCPU}
+	n.result = &NodeResult{Name: n.Name, Zone: obj.Labels[corev1.LabelTopologyZone], Pool: poolOf(obj.Labels), AllocatableCPU: n.allocCPU}
 	n.result.RequestedCPU.Add(s.now, 0)
 	s.nodes = append(s.nodes, n)
 	s.nodeByName[n.Name] = n
