@@ -4,14 +4,15 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"time"
 
-	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
+	"ksim.dev/ksim/scheduler/plugins/helper"
 )
 
 // addWorkloads creates the owners of the scenario's workloads and their first pods, in
@@ -285,8 +286,6 @@ func (s *Simulation) daemonShouldRun(o *Owner, n *Node) (shouldRun, shouldContin
 	return true, true
 }
 
-var discardLogger = logr.Discard()
-
 // hasUntoleratedTaint reports whether a taint that passes filter is tolerated by none of the
 // tolerations (v1helper.FindMatchingUntoleratedTaint; comparison operators are an alpha feature,
 // off by default in v1.37).
@@ -304,12 +303,7 @@ func hasUntoleratedTaint(taints []corev1.Taint, tolerations []corev1.Toleration,
 }
 
 func tolerates(tolerations []corev1.Toleration, t *corev1.Taint) bool {
-	for j := range tolerations {
-		if tolerations[j].ToleratesTaint(discardLogger, t, false) {
-			return true
-		}
-	}
-	return false
+	return helper.TolerationsTolerateTaint(tolerations, t, false)
 }
 
 // daemonPodTolerations adds the tolerations every daemon pod gets
@@ -366,15 +360,17 @@ func daemonAffinity(base *corev1.Affinity, node string) *corev1.Affinity {
 	return out
 }
 
-// deletionCost reads controller.kubernetes.io/pod-deletion-cost (0 when absent or invalid).
+// deletionCost reads controller.kubernetes.io/pod-deletion-cost: a decimal int32 starting with
+// a minus sign or a digit, without leading zeros, 0 when absent or invalid
+// (pkg/apis/core/helper: GetDeletionCostFromPodAnnotations).
 func deletionCost(annotations map[string]string) int32 {
-	v, ok := annotations["controller.kubernetes.io/pod-deletion-cost"]
-	if !ok {
+	v, ok := annotations[corev1.PodDeletionCost]
+	if !ok || v == "" || !(v[0] == '-' || v == "0" || (v[0] >= '1' && v[0] <= '9')) {
 		return 0
 	}
-	var c int32
-	if _, err := fmt.Sscan(v, &c); err != nil {
+	c, err := strconv.ParseInt(v, 10, 32)
+	if err != nil {
 		return 0
 	}
-	return c
+	return int32(c)
 }

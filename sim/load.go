@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"time"
 
 	"ksim.dev/ksim/sim/scenario"
@@ -48,8 +47,7 @@ type loadState struct {
 	assignErr    error         // a generator that failed for a new pod, not yet logged
 	assignLogged bool
 
-	res      *HPAResult // where demand is recorded, when the owner has an HPA
-	unserved float64    // last sampled unserved demand, cores
+	res *HPAResult // where demand is recorded, when the owner has an HPA
 
 	// share memoises podUsageMilli for the shared models: every serving pod of the owner (with
 	// the same CPU limit) uses the same at one time and serving epoch, and the node samples
@@ -527,7 +525,6 @@ func (s *Simulation) sample() {
 			l.res.Demand.Add(s.now, round3(demand))
 			l.res.Unserved.Add(s.now, round3(unserved))
 		}
-		l.unserved = unserved
 	}
 }
 
@@ -564,6 +561,3 @@ func (s *Simulation) podRequestsPerSecond(p *Pod, t time.Duration) (rps float64,
 
 // round3 rounds to a thousandth, so that recorded series do not carry float noise.
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
-
-// A stream is a random source for the generators.
-var _ rand.Source = (*rand.Rand)(nil)

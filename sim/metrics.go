@@ -49,10 +49,9 @@ import (
 
 // CustomMetrics is where the engine reads the custom and external metrics an HPA asks for: a
 // Pods metric's value for each pod, an Object metric's value for its described object, an
-// External metric's value. A load model that knows request rates implements it (the requests
-// model's requestsPerSecond and podRequestsPerSecond are its natural source); until one is
-// plugged in, customMetrics returns noCustomMetrics, and such metrics fail as an HPA whose
-// adapter serves nothing fails.
+// External metric's value. The requests load model serves them (requestMetrics); a target
+// under another model has none, and such metrics fail as an HPA whose adapter serves nothing
+// fails.
 type CustomMetrics interface {
 	// Value returns the metric's value at time t in milli-units (Quantity.MilliValue of what
 	// the adapter would serve), or ok false when there is none. Cost: what the source costs;
@@ -73,11 +72,6 @@ type MetricQuery struct {
 	// Owner is the HPA's scale target.
 	Owner *Owner
 }
-
-// noCustomMetrics serves no custom or external metric.
-type noCustomMetrics struct{}
-
-func (noCustomMetrics) Value(MetricQuery, time.Duration) (int64, bool) { return 0, false }
 
 // customMetrics is the engine's source of custom and external metrics: each HPA reads it once,
 // when it is added. Today the source is the requests load model (requestMetrics).

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"ksim.dev/ksim/scheduler/plugins/helper"
 	"ksim.dev/ksim/scheduler/queue"
 	"ksim.dev/ksim/sim/scenario"
 )
@@ -251,7 +252,7 @@ func (s *Simulation) applyNoExecute(p *Pod) {
 	for i := range taints {
 		var used *corev1.Toleration
 		for j := range p.Obj.Spec.Tolerations {
-			if p.Obj.Spec.Tolerations[j].ToleratesTaint(discardLogger, &taints[i], false) {
+			if helper.ToleratesTaint(&p.Obj.Spec.Tolerations[j], &taints[i], false) {
 				used = &p.Obj.Spec.Tolerations[j]
 				break
 			}

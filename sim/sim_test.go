@@ -471,3 +471,15 @@ profiles:
 		t.Errorf("New with a bad scheduler config: err = %v, want sched.yaml:3", err)
 	}
 }
+
+// TestDeletionCost: the annotation as the API reads it, 0 for what it does not accept.
+func TestDeletionCost(t *testing.T) {
+	for v, want := range map[string]int32{"": 0, "0": 0, "10": 10, "-5": -5, "+10": 0, "008": 0, "12abc": 0, "0x10": 0, "1e3": 0, "2147483648": 0, "-2147483648": -2147483648} {
+		if got := deletionCost(map[string]string{corev1.PodDeletionCost: v}); got != want {
+			t.Errorf("deletionCost(%q) = %d, want %d", v, got, want)
+		}
+	}
+	if got := deletionCost(nil); got != 0 {
+		t.Errorf("no annotation: %d", got)
+	}
+}
