@@ -29,8 +29,11 @@ func (s *Simulation) checkInvariants() error {
 	live := 0
 	for _, o := range s.owners {
 		live += len(o.Pods)
-		active := 0
+		active, serving := 0, 0
 		for _, p := range o.Pods {
+			if p.serving() {
+				serving++
+			}
 			if p.Owner != o {
 				return fmt.Errorf("pod %s listed by %s but owned by %s", p.Obj.Name, o.Key(), p.Owner.Key())
 			}
@@ -40,6 +43,11 @@ func (s *Simulation) checkInvariants() error {
 			if p.active() {
 				active++
 			}
+		}
+		// The cached count is kept across events: every change of a pod's serving must have
+		// moved the serving epoch (Simulation.servingChanged).
+		if o.epoch != nil && o.servingAt == *o.epoch && o.servingN != serving {
+			return fmt.Errorf("%s: cached count of serving pods %d, but %d serve", o.Key(), o.servingN, serving)
 		}
 		switch o.Kind {
 		case KindDeployment:

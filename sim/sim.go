@@ -159,7 +159,6 @@ func (s *Simulation) Run() (*Result, error) {
 		}
 		e := s.next()
 		s.events++
-		s.servingChanged()
 		if err := s.dispatch(e); err != nil {
 			runErr = err
 			break
