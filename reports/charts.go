@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -91,8 +90,8 @@ func (pg *page) add(v chartView, kind, group string, option map[string]any, heat
 	return v
 }
 
-// timeChart returns a line chart over simulated time with one or two value axes.
-func (pg *page) timeChart(id, leftName, rightName string) *charts.Line {
+// timeChart returns a line chart over simulated time with one value axis.
+func (pg *page) timeChart(id, leftName string) *charts.Line {
 	left := opts.YAxis{Type: "value", Name: leftName}
 	if leftName == "pods" {
 		left.MinInterval = 1 // whole pods only
@@ -109,9 +108,6 @@ func (pg *page) timeChart(id, leftName, rightName string) *charts.Line {
 			NameLocation: "middle", NameGap: 25, Min: 0, Max: pg.x(pg.end)}),
 		charts.WithYAxisOpts(left),
 	)
-	if rightName != "" {
-		c.ExtendYAxis(opts.YAxis{Type: "value", Name: rightName, Position: "right"})
-	}
 	return c
 }
 
@@ -120,11 +116,9 @@ func (pg *page) x(t time.Duration) float64 { return round6(t.Seconds() / pg.u.se
 
 // lineOpts are the options of one line series.
 type lineOpts struct {
-	yAxis  int
 	color  string
 	dashed bool
 	area   float64 // area opacity; 0 for none
-	stack  string
 	width  float64
 }
 
@@ -157,9 +151,7 @@ func (pg *page) addXY(c *charts.Line, name string, data json.Marshaler, o lineOp
 	c.AddSeries(name, nil, charts.WithSeriesOpts(func(ss *charts.SingleSeries) {
 		// step "end": a value holds from its point until the next one, as in sim.Series.
 		ss.Step = "end"
-		ss.YAxisIndex = o.yAxis
 		ss.ShowSymbol = opts.Bool(false)
-		ss.Stack = o.stack
 		ss.Data = data
 		ls := &opts.LineStyle{}
 		if o.dashed {
@@ -378,11 +370,10 @@ func fmtSeconds(s float64) string {
 		unit string
 		size int64
 	}{{"d", 86400}, {"h", 3600}, {"m", 60}, {"s", 1}}
-	for i, p := range parts {
+	for _, p := range parts {
 		v := n / p.size
 		n %= p.size
 		if (p.unit == "s" && s >= 86400) || (p.unit == "m" && s >= 100*86400) {
-			_ = i
 			break
 		}
 		if v > 0 {
@@ -423,26 +414,6 @@ func barData(counts []int, color string) []opts.BarData {
 		}
 	}
 	return out
-}
-
-// seriesJSON encodes the chart specs, one per line, for the page's script. encoding/json escapes
-// <, > and & (and U+2028/9), so the text is safe inside <script>.
-func specsJSON(specs []chartSpec) ([]byte, error) {
-	var j bytes.Buffer
-	j.WriteString("[\n")
-	for i, sp := range specs {
-		b, err := json.Marshal(sp)
-		if err != nil {
-			return nil, fmt.Errorf("chart %s: %w", sp.ID, err)
-		}
-		j.Write(b)
-		if i+1 < len(specs) {
-			j.WriteByte(',')
-		}
-		j.WriteByte('\n')
-	}
-	j.WriteString("]")
-	return j.Bytes(), nil
 }
 
 // groupColor is the palette colour of the i-th group.

@@ -294,7 +294,7 @@ func (pg *page) compareHPA(id string, b, c *HPADigestV1) []chartView {
 	}
 	var out []chartView
 	chart := func(suffix, title, help, yName string, series func(add func(string, Steps, lineOpts), notes *[]string)) {
-		c := pg.timeChart(id+suffix, yName, "")
+		c := pg.timeChart(id+suffix, yName)
 		var notes []string
 		series(func(name string, st Steps, o lineOpts) { pg.addSteps(c, name, st, o, &notes) }, &notes)
 		out = append(out, pg.add(chartView{ID: id + suffix, Title: title, Help: help, Notes: notes}, "", id, timeOption(c), nil))
@@ -336,7 +336,7 @@ func (pg *page) compareHPA(id string, b, c *HPADigestV1) []chartView {
 func (pg *page) compareScheduling(b, c *Digest) []chartView {
 	var out []chartView
 	{
-		ch := pg.timeChart("pending", "pods", "")
+		ch := pg.timeChart("pending", "pods")
 		var notes []string
 		pg.side(func(name string, st Steps, o lineOpts) { pg.addSteps(ch, name, st, o, &notes) }, "pending pods", &b.Pending, &c.Pending, lineOpts{})
 		out = append(out, pg.add(chartView{ID: "pending", Title: "Pending pods", Notes: notes}, "", "sched", timeOption(ch), nil))
@@ -353,7 +353,7 @@ func (pg *page) compareScheduling(b, c *Digest) []chartView {
 	}
 	slices.Sort(names)
 	if len(names) > 0 {
-		ch := pg.timeChart("unschedulable", "pods", "")
+		ch := pg.timeChart("unschedulable", "pods")
 		var notes []string
 		for i, r := range names {
 			for k, d := range []*Digest{b, c} {
@@ -384,7 +384,7 @@ func (pg *page) compareScheduling(b, c *Digest) []chartView {
 func (pg *page) compareNodes(b, c *Digest) []chartView {
 	var out []chartView
 	{
-		ch := pg.timeChart("cluster-cpu", "cores", "")
+		ch := pg.timeChart("cluster-cpu", "cores")
 		var notes []string
 		add := func(name string, st Steps, o lineOpts) { pg.addSteps(ch, name, st, o, &notes) }
 		pg.side(add, "allocatable", &b.Cluster.Allocatable, &c.Cluster.Allocatable, lineOpts{width: 2})
@@ -404,7 +404,7 @@ func (pg *page) compareNodes(b, c *Digest) []chartView {
 		if len(names) == 0 || (len(names) == 1 && names[0] == "") {
 			return
 		}
-		ch := pg.timeChart(id, "% of allocatable", "")
+		ch := pg.timeChart(id, "% of allocatable")
 		var notes []string
 		for i, name := range names {
 			label := name

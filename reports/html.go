@@ -387,7 +387,7 @@ func keyFigures(s *SummaryV1) []figure {
 func (pg *page) hpaCharts(id string, h *HPADigestV1) []chartView {
 	var out []chartView
 	{
-		c := pg.timeChart(id+"-replicas", "pods", "")
+		c := pg.timeChart(id+"-replicas", "pods")
 		var notes []string
 		pg.addSteps(c, "replicas", h.Replicas, lineOpts{color: palette[0], width: 2}, &notes)
 		pg.addSteps(c, "ready", h.Ready, lineOpts{color: palette[1]}, &notes)
@@ -401,7 +401,7 @@ func (pg *page) hpaCharts(id string, h *HPADigestV1) []chartView {
 			"", id, timeOption(c), nil))
 	}
 	{
-		c := pg.timeChart(id+"-util", "% of request", "")
+		c := pg.timeChart(id+"-util", "% of request")
 		var notes []string
 		known := false
 		for _, p := range h.Utilization.Points {
@@ -425,7 +425,7 @@ func (pg *page) hpaCharts(id string, h *HPADigestV1) []chartView {
 			Notes: notes, Legend: legend}, "", id, timeOption(c), nil))
 	}
 	{
-		c := pg.timeChart(id+"-load", "cores", "")
+		c := pg.timeChart(id+"-load", "cores")
 		var notes []string
 		pg.addSteps(c, "demand", h.Demand, lineOpts{color: palette[0]}, &notes)
 		pg.addSteps(c, "unserved", h.Unserved, lineOpts{color: palette[3], area: 0.35}, &notes)
@@ -444,7 +444,7 @@ func (pg *page) hpaCharts(id string, h *HPADigestV1) []chartView {
 func (pg *page) schedulingCharts(d *Digest) []chartView {
 	var out []chartView
 	{
-		c := pg.timeChart("pending", "pods", "")
+		c := pg.timeChart("pending", "pods")
 		var notes []string
 		pg.addSteps(c, "pending pods", d.Pending, lineOpts{color: palette[0]}, &notes)
 		out = append(out, pg.add(chartView{ID: "pending", Title: "Pending pods",
@@ -452,7 +452,7 @@ func (pg *page) schedulingCharts(d *Digest) []chartView {
 			"", "sched", timeOption(c), nil))
 	}
 	if len(d.Unschedulable) > 0 {
-		c := pg.timeChart("unschedulable", "pods", "")
+		c := pg.timeChart("unschedulable", "pods")
 		series := make([]Steps, len(d.Unschedulable))
 		for i, u := range d.Unschedulable {
 			series[i] = u.Pods
@@ -559,7 +559,7 @@ func alignSteps(series []Steps, end time.Duration, maxPoints int) ([]time.Durati
 func (pg *page) groupCharts(d *Digest) []chartView {
 	var out []chartView
 	draw := func(id, title, what string, groups []GroupV1) {
-		c := pg.timeChart(id, "% of allocatable", "")
+		c := pg.timeChart(id, "% of allocatable")
 		var notes []string
 		all := append([]GroupV1{d.Cluster}, groups...)
 		for i, g := range all {
