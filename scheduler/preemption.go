@@ -69,7 +69,9 @@ func (pf *postFilterState) addProfile(p Profile, reg plugins.Registry, fts frame
 
 // begin starts a cycle for pod on snap.
 func (pf *postFilterState) begin(snap *Snapshot, pod *corev1.Pod) {
-	*pf = postFilterState{postFilters: pf.postFilters, restricting: pf.restricting[:0], snap: snap}
+	// The scratch storage (bySlot, rejecting) is kept from cycle to cycle.
+	*pf = postFilterState{postFilters: pf.postFilters, restricting: pf.restricting[:0], snap: snap,
+		bySlot: pf.bySlot, rejecting: pf.rejecting}
 	pf.nominations = snap.nominated.anyFor(pod)
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -305,5 +306,40 @@ func TestNarrowEntriesStartAfresh(t *testing.T) {
 		if got := s.Schedule(snap, p, false); got.Node != want {
 			t.Errorf("pod %d (%s pinned to %s): placed on %q, want %q (%s)", i, c.cpu, c.node, got.Node, want, got.Reason)
 		}
+	}
+}
+
+// TestPreemptionAllocations: a pod that fits nowhere, and whose preemption finds no victims,
+// allocates no storage per node (the dry run's is reused from cycle to cycle): the bytes a
+// failed cycle allocates on 1,000 nodes stay those of a cycle on 100, give or take the message
+// of a larger cluster's more varied verdicts.
+func TestPreemptionAllocations(t *testing.T) {
+	bytesPerCycle := func(n int) uint64 {
+		r := rand.New(rand.NewPCG(4, 4))
+		w := newRandomWorkload(r, n)
+		snap := w.snapshot()
+		for i := range n / 2 {
+			p := w.pod(r, i)
+			p.Spec.NodeName = w.nodes[r.IntN(len(w.nodes))].Name
+			snap.AddPod(p)
+		}
+		s := newScheduler(t, Config{PercentageOfNodesToScore: 100}, 1)
+		big := st.MakePod("big").Req(st.Res("cpu", "64")).Obj()
+		if res := s.ScheduleWithPreemption(snap, big, false); res.Node != "" || res.PostFilter == nil {
+			t.Fatalf("the big pod was placed (%q) or preemption did not run", res.Node)
+		}
+		const runs = 20
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range runs {
+			s.ScheduleWithPreemption(snap, big, false)
+		}
+		runtime.ReadMemStats(&after)
+		return (after.TotalAlloc - before.TotalAlloc) / runs
+	}
+	small, large := bytesPerCycle(100), bytesPerCycle(1000)
+	t.Logf("bytes per failed cycle with preemption: %d (100 nodes), %d (1000 nodes)", small, large)
+	if large > 2*small {
+		t.Errorf("a failed cycle with preemption allocates %d bytes on 100 nodes and %d on 1000", small, large)
 	}
 }
