@@ -343,3 +343,34 @@ func TestPreemptionAllocations(t *testing.T) {
 		t.Errorf("a failed cycle with preemption allocates %d bytes on 100 nodes and %d on 1000", small, large)
 	}
 }
+
+// TestExplainChangesNothing: a cycle that explains itself (every rejected node kept, every
+// plugin's scores stored) places each pod where the fast path places it, and moves the
+// rotating start index the same way, with and without sampling, with churn between pods.
+func TestExplainChangesNothing(t *testing.T) {
+	for seed := range uint64(6) {
+		for _, cfg := range []Config{{PercentageOfNodesToScore: 100}, {}, {PercentageOfNodesToScore: 30}} {
+			r := rand.New(rand.NewPCG(seed, 9))
+			fast, explained := newScheduler(t, cfg, seed), newScheduler(t, cfg, seed)
+			w := newRandomWorkload(r, 150+r.IntN(250))
+			snap := w.snapshot()
+			for i := range 200 {
+				if i%10 == 9 {
+					w.churn(r, snap)
+				}
+				pod := w.pod(r, i)
+				a, b := fast.ScheduleWithPreemption(snap, pod, false), explained.ScheduleWithPreemption(snap, pod, true)
+				if a.Node != b.Node || a.Reason != b.Reason || fast.nextStartNodeIndex != explained.nextStartNodeIndex {
+					t.Fatalf("seed %d, pct %d, pod %d (%s): fast %q (%s), start %d; explained %q (%s), start %d",
+						seed, cfg.PercentageOfNodesToScore, i, pod.Name, a.Node, a.Reason, fast.nextStartNodeIndex, b.Node, b.Reason, explained.nextStartNodeIndex)
+				}
+				if a.Node != "" {
+					bound := pod.DeepCopy()
+					bound.Spec.NodeName = a.Node
+					snap.AddPod(bound)
+					w.bound = append(w.bound, bound)
+				}
+			}
+		}
+	}
+}
