@@ -34,7 +34,6 @@ import (
 //	Upsert/Remove of a namespace, Service or controller: O(1)
 //	node order   O(nodes), recomputed on the first Schedule after nodes were added or removed
 type Snapshot struct {
-	fts     framework.Features
 	cluster *framework.Cluster
 	nodes   map[string]*snapNode
 	pods    map[string]*framework.PodInfo
@@ -59,10 +58,8 @@ type snapNode struct {
 
 // NewSnapshot returns an empty snapshot. Pods are accounted with the v1.37 default feature gates.
 func NewSnapshot() *Snapshot {
-	fts := framework.DefaultFeatures()
 	return &Snapshot{
-		fts:     fts,
-		cluster: framework.NewCluster(fts),
+		cluster: framework.NewCluster(framework.DefaultFeatures()),
 		nodes:   map[string]*snapNode{},
 		pods:    map[string]*framework.PodInfo{},
 		byZone:  map[string][]*snapNode{},

@@ -46,7 +46,6 @@ type Cluster struct {
 	SelectorGen uint64
 
 	slots []*NodeInfo // by slot; nil where free
-	gens  []uint64    // by slot: the node's Gen, for scans that should not touch NodeInfos
 	// changeLog holds the slots of the last changeLogSize node changes, the n-th at
 	// n % changeLogSize; changes counts them all.
 	changeLog []int32
@@ -67,11 +66,10 @@ type Cluster struct {
 
 	topologies map[string]*Topology
 
-	counters   map[string]*PodCounter
-	byNS       map[string][]*PodCounter // counters that only count pods of one namespace
-	anyNS      []*PodCounter            // the others
-	tick       uint64
-	maxCounter int
+	counters map[string]*PodCounter
+	byNS     map[string][]*PodCounter // counters that only count pods of one namespace
+	anyNS    []*PodCounter            // the others
+	tick     uint64
 
 	groups    map[string]*TermGroup
 	groupList []*TermGroup // the same groups, in a stable order
@@ -98,7 +96,6 @@ func NewCluster(fts Features) *Cluster {
 		counters:     map[string]*PodCounter{},
 		byNS:         map[string][]*PodCounter{},
 		groups:       map[string]*TermGroup{},
-		maxCounter:   MaxCounters,
 	}
 }
 
@@ -116,8 +113,8 @@ func (c *Cluster) Slots() []*NodeInfo { return c.slots[:c.capSlots] }
 // changeLogSize bounds the log of changed slots (Changes); 64 Ki entries, 256 KiB.
 const changeLogSize = 1 << 16
 
-func (c *Cluster) setGen(slot int32, gen uint64) {
-	c.gens[slot] = gen
+// logChange notes a change of the node in slot (ChangedSince).
+func (c *Cluster) logChange(slot int32) {
 	if c.changeLog == nil {
 		c.changeLog = make([]int32, changeLogSize)
 	}
@@ -141,11 +138,6 @@ func (c *Cluster) ChangedSince(since uint64, f func(slot int32)) bool {
 	return true
 }
 
-// Gens returns each slot's node's Gen (NodeInfo.Gen; 0 for a free slot), to check a node for
-// changes without touching its NodeInfo. The slice must not be modified and is valid until the
-// next change of nodes.
-func (c *Cluster) Gens() []uint64 { return c.gens }
-
 // AddNode adds a node and returns its NodeInfo. The name must be new.
 func (c *Cluster) AddNode(n *corev1.Node) *NodeInfo {
 	var slot int32
@@ -162,7 +154,7 @@ func (c *Cluster) AddNode(n *corev1.Node) *NodeInfo {
 	ni := NewNodeInfo(n)
 	ni.Slot = slot
 	c.slots[slot] = ni
-	c.setGen(slot, ni.Gen)
+	c.logChange(slot)
 	c.numNodes++
 	c.addImages(ni)
 	for _, t := range c.topologies {
@@ -176,7 +168,7 @@ func (c *Cluster) UpdateNode(ni *NodeInfo, n *corev1.Node) {
 	c.NodeSetGen = nextGen()
 	c.removeImages(ni)
 	ni.SetNode(n)
-	c.setGen(ni.Slot, ni.Gen)
+	c.logChange(ni.Slot)
 	c.addImages(ni)
 	for _, t := range c.topologies {
 		t.set(ni.Slot, n.Labels)
@@ -194,7 +186,7 @@ func (c *Cluster) RemoveNode(ni *NodeInfo) {
 		t.Domain[ni.Slot] = 0
 	}
 	c.slots[ni.Slot] = nil
-	c.setGen(ni.Slot, 0)
+	c.logChange(ni.Slot)
 	c.free = append(c.free, ni.Slot)
 	c.numNodes--
 	ni.Slot = -1
@@ -203,7 +195,6 @@ func (c *Cluster) RemoveNode(ni *NodeInfo) {
 // grow makes every per-slot array n long.
 func (c *Cluster) grow(n int) {
 	c.slots = append(make([]*NodeInfo, 0, n), c.slots...)
-	c.gens = resize(c.gens, n)
 	for _, t := range c.topologies {
 		t.Domain = resize(t.Domain, n)
 	}
@@ -227,7 +218,7 @@ func resize[T any](s []T, n int) []T {
 // groups of its affinity terms.
 func (c *Cluster) AddPod(ni *NodeInfo, pi *PodInfo) {
 	ni.AddPod(pi)
-	c.setGen(ni.Slot, ni.Gen)
+	c.logChange(ni.Slot)
 	c.countPod(ni.Slot, pi, 1)
 	if pi.Affinity != nil {
 		pi.groups = pi.groups[:0]
@@ -254,7 +245,7 @@ func (c *Cluster) RemovePod(ni *NodeInfo, pi *PodInfo) {
 	}
 	pi.groups = pi.groups[:0]
 	ni.RemovePod(pi)
-	c.setGen(ni.Slot, ni.Gen)
+	c.logChange(ni.Slot)
 }
 
 func (c *Cluster) countPod(slot int32, pi *PodInfo, delta int32) {
@@ -776,7 +767,7 @@ func (c *Cluster) Counter(sel PodSelector) *PodCounter {
 		pc.lastUsed = c.tick
 		return pc
 	}
-	if len(c.counters) >= c.maxCounter {
+	if len(c.counters) >= MaxCounters {
 		var oldest *PodCounter
 		for _, pc := range c.counters {
 			if oldest == nil || pc.lastUsed < oldest.lastUsed {
@@ -827,9 +818,6 @@ func (c *Cluster) dropCounter(pc *PodCounter) {
 	}
 }
 
-// NumCounters returns how many counters the cluster keeps.
-func (c *Cluster) NumCounters() int { return len(c.counters) }
-
 // --- groups of existing pods' affinity terms
 
 // TermKind says which of a pod's four affinity lists a term comes from.
@@ -865,9 +853,6 @@ func (g *TermGroup) DomainSums(c *Cluster, topo *Topology) []int64 {
 // Groups returns the groups of existing pods' terms. The slice must not be modified and is
 // valid until the next change.
 func (c *Cluster) Groups() []*TermGroup { return c.groupList }
-
-// NumGroups returns the number of distinct terms of existing pods.
-func (c *Cluster) NumGroups() int { return len(c.groups) }
 
 func (c *Cluster) groupTerms(pi *PodInfo, slot int32) {
 	if pa := pi.parsed; pa != nil && pa.groups != nil {

@@ -132,13 +132,7 @@ func check(t *testing.T, c *Cluster, step int, portModel map[*NodeInfo]map[HostP
 	want := map[string][]int32{}
 	for slot, ni := range c.Slots() {
 		if ni == nil {
-			if c.Gens()[slot] != 0 {
-				t.Fatalf("step %d: free slot %d has gen %d", step, slot, c.Gens()[slot])
-			}
 			continue
-		}
-		if c.Gens()[slot] != ni.Gen {
-			t.Fatalf("step %d: slot %d gen %d, node's %d", step, slot, c.Gens()[slot], ni.Gen)
 		}
 		for _, p := range ni.Pods {
 			if a := p.Affinity; a != nil {

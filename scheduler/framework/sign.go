@@ -68,15 +68,6 @@ func SignInt(h *maphash.Hash, v int64) {
 	h.Write(b[:])
 }
 
-// SignBool writes b.
-func SignBool(h *maphash.Hash, b bool) {
-	if b {
-		h.WriteByte(1)
-	} else {
-		h.WriteByte(0)
-	}
-}
-
 // SignStrings writes a list of strings.
 func SignStrings(h *maphash.Hash, ss []string) {
 	SignInt(h, int64(len(ss)))
