@@ -355,7 +355,7 @@ func (s *Scheduler) filterWithNominated(pi *framework.PodInfo, node *framework.N
 	if s.pf.nominations {
 		prio := corev1helpers.PodPriority(pi.Pod)
 		for _, np := range s.pf.snap.nominated.byNode[node.Name()] {
-			if corev1helpers.PodPriority(np.Pod) >= prio && np.Pod.UID != pi.Pod.UID {
+			if np.Priority >= prio && np.Pod.UID != pi.Pod.UID {
 				noms = append(noms, np)
 			}
 		}

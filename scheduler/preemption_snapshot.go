@@ -82,7 +82,7 @@ func (n *nominations) anyFor(pod *corev1.Pod) bool {
 	prio := corev1helpers.PodPriority(pod)
 	for _, list := range n.byNode {
 		for _, pi := range list {
-			if corev1helpers.PodPriority(pi.Pod) >= prio && pi.Pod.UID != pod.UID {
+			if pi.Priority >= prio && pi.Pod.UID != pod.UID {
 				return true
 			}
 		}

@@ -66,7 +66,7 @@ type Args struct {
 // DefaultArgs returns upstream's defaults.
 func DefaultArgs() Args { return Args{MinCandidateNodesPercentage: 10, MinCandidateNodesAbsolute: 100} }
 
-// DefaultPreemption is the plugin. It keeps no state between calls.
+// DefaultPreemption is the plugin. Between calls it keeps only scratch storage.
 type DefaultPreemption struct {
 	args Args
 	// Scratch of FindCandidates and DryRun, reused from call to call (a plugin instance serves
@@ -165,7 +165,7 @@ func (pl *DefaultPreemption) preempt(h framework.PostFilterHandle, pod *framewor
 	// Executor.prepareCandidate: lower-priority pods nominated to the node may no longer fit.
 	prio := corev1helpers.PodPriority(pod.Pod)
 	for _, np := range h.NominatedPods(best.Node) {
-		if corev1helpers.PodPriority(np.Pod) < prio {
+		if np.Priority < prio {
 			res.ClearNominated = append(res.ClearNominated, np.Pod)
 		}
 	}
@@ -194,7 +194,7 @@ func (pl *DefaultPreemption) PodEligibleToPreemptOthers(h framework.PostFilterHa
 			return true, ""
 		}
 		for _, p := range ni.Pods {
-			if corev1helpers.PodPriority(p.Pod) < prio && TerminatingByPreemption(p.Pod) {
+			if p.Priority < prio && TerminatingByPreemption(p.Pod) {
 				return false, MsgTerminating
 			}
 		}
@@ -296,7 +296,7 @@ var statusNoVictims = framework.NewStatus(framework.UnschedulableAndUnresolvable
 // as started now, after every pod that has one), then — where upstream's order is arbitrary —
 // namespace/name.
 func compareImportance(a, b *framework.PodInfo) int {
-	pa, pb := corev1helpers.PodPriority(a.Pod), corev1helpers.PodPriority(b.Pod)
+	pa, pb := a.Priority, b.Priority // bound pods' infos carry it
 	if pa != pb {
 		if pa > pb {
 			return -1
