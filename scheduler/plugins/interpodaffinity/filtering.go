@@ -99,7 +99,6 @@ func (pl *InterPodAffinity) PreFilter(state *framework.CycleState, pod *framewor
 	s.antiRows = s.antiCounts.rowsOf(s.antiRows[:0], s.antiTopo)
 	s.existingRows = s.existing.rowsOf(s.existingRows[:0], s.existingTopo)
 	s.cs, s.cycle = state, state.Cycle()
-	state.Write(preFilterStateKey, s)
 	return nil, nil
 }
 
@@ -162,11 +161,9 @@ func (pl *InterPodAffinity) preFilterState(state *framework.CycleState) (*preFil
 	if s := &pl.filter; s.cs == state && s.cycle == state.Cycle() {
 		return s, nil
 	}
-	v, ok := state.Read(preFilterStateKey)
-	if !ok {
-		return nil, framework.AsStatus(errNoPreFilter)
-	}
-	return v.(*preFilterState), nil
+	// The state is the plugin's own, stamped with the cycle that computed it: another cycle's
+	// PreFilter (or none) left nothing this one may use.
+	return nil, framework.AsStatus(errNoPreFilter)
 }
 
 func (s *preFilterState) verdict(slot int32) *framework.Status {

@@ -167,11 +167,6 @@ var (
 	errNoCluster       = errors.New("interpodaffinity: no cluster in the cycle state")
 )
 
-const (
-	preFilterStateKey framework.StateKey = "PreFilter" + Name
-	preScoreStateKey  framework.StateKey = "PreScore" + Name
-)
-
 // New returns the plugin; args may be nil (DefaultArgs), an Args, an *Args, or upstream's
 // *configv1.InterPodAffinityArgs (an unset weight taken as the default).
 func New(args any, _ framework.Features) (framework.Plugin, error) {

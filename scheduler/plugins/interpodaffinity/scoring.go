@@ -79,7 +79,6 @@ func (pl *InterPodAffinity) PreScore(state *framework.CycleState, pod *framework
 		return statusSkip
 	}
 	s.cs, s.cycle = state, state.Cycle()
-	state.Write(preScoreStateKey, s)
 	return nil
 }
 
@@ -88,11 +87,9 @@ func (pl *InterPodAffinity) preScoreState(state *framework.CycleState) (*preScor
 	if s := &pl.score; s.cs == state && s.cycle == state.Cycle() {
 		return s, nil
 	}
-	v, ok := state.Read(preScoreStateKey)
-	if !ok {
-		return nil, framework.AsStatus(errNoPreScore)
-	}
-	return v.(*preScoreState), nil
+	// The state is the plugin's own, stamped with the cycle that computed it: another cycle's
+	// PreFilter (or none) left nothing this one may use.
+	return nil, framework.AsStatus(errNoPreScore)
 }
 
 // Score sums, over the counted topology keys the node has, the weight of its domain.

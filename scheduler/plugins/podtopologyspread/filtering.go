@@ -91,7 +91,6 @@ func (pl *PodTopologySpread) PreFilter(state *framework.CycleState, pod *framewo
 		s.minMatch[i] = minNum
 	}
 	s.cs, s.cycle = state, state.Cycle()
-	state.Write(preFilterStateKey, s)
 	return nil, nil
 }
 
@@ -140,11 +139,9 @@ func (pl *PodTopologySpread) preFilterState(state *framework.CycleState) (*preFi
 	if s := &pl.filter; s.cs == state && s.cycle == state.Cycle() {
 		return s, nil
 	}
-	v, ok := state.Read(preFilterStateKey)
-	if !ok {
-		return nil, framework.AsStatus(errNoPreFilter)
-	}
-	return v.(*preFilterState), nil
+	// The state is the plugin's own, stamped with the cycle that computed it: another cycle's
+	// PreFilter (or none) left nothing this one may use.
+	return nil, framework.AsStatus(errNoPreFilter)
 }
 
 func (s *preFilterState) verdict(slot int32) *framework.Status {

@@ -120,11 +120,6 @@ var (
 	errNoCluster       = errors.New("podtopologyspread: no cluster in the cycle state")
 )
 
-const (
-	preFilterStateKey framework.StateKey = "PreFilter" + Name
-	preScoreStateKey  framework.StateKey = "PreScore" + Name
-)
-
 // New returns the plugin; args may be nil (DefaultArgs), an Args, an *Args, or upstream's
 // *configv1.PodTopologySpreadArgs. The args are validated as upstream's
 // ValidatePodTopologySpreadArgs.

@@ -186,7 +186,6 @@ func (pl *PodTopologySpread) PreScore(state *framework.CycleState, pod *framewor
 		}
 	}
 	s.cs, s.cycle = state, state.Cycle()
-	state.Write(preScoreStateKey, s)
 	return nil
 }
 
@@ -195,11 +194,9 @@ func (pl *PodTopologySpread) preScoreState(state *framework.CycleState) (*preSco
 	if s := &pl.score; s.cs == state && s.cycle == state.Cycle() {
 		return s, nil
 	}
-	v, ok := state.Read(preScoreStateKey)
-	if !ok {
-		return nil, framework.AsStatus(errNoPreScore)
-	}
-	return v.(*preScoreState), nil
+	// The state is the plugin's own, stamped with the cycle that computed it: another cycle's
+	// PreFilter (or none) left nothing this one may use.
+	return nil, framework.AsStatus(errNoPreScore)
 }
 
 // Score sums, over the constraints whose label the node has, count × weight + maxSkew − 1,
