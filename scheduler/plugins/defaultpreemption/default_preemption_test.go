@@ -718,14 +718,14 @@ func TestArgs(t *testing.T) {
 		{Args{}, "cannot both be 0", 0},
 		{&configv1.DefaultPreemptionArgs{MinCandidateNodesPercentage: new(int32(30)), MinCandidateNodesAbsolute: &abs}, "", 300},
 		{&configv1.DefaultPreemptionArgs{MinCandidateNodesPercentage: &pct, MinCandidateNodesAbsolute: &abs}, "cannot both be 0", 0},
-		{&configPtr{&pct, &abs}, "not an args type", 0},
+		{&configPtr{&pct, &abs}, "want defaultpreemption.Args or *v1.DefaultPreemptionArgs", 0},
 		{"x", "want defaultpreemption.Args", 0},
 	} {
 		t.Run(fmt.Sprint(tc.args), func(t *testing.T) {
 			pl, err := New(tc.args, framework.DefaultFeatures())
 			if tc.wantErr != "" {
-				if err == nil {
-					t.Fatalf("New(%v) succeeded, want an error", tc.args)
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("New(%v): %v, want an error containing %q", tc.args, err, tc.wantErr)
 				}
 				return
 			}

@@ -91,10 +91,6 @@ func (pl *InterPodAffinity) PreFilter(state *framework.CycleState, pod *framewor
 		s.antiTopo = append(s.antiTopo, topo)
 		s.antiCounts.add(topo, t.anti[i].DomainSums(c, topo), 1)
 	}
-
-	if !existingAny && len(s.affinity) == 0 && len(s.anti) == 0 {
-		return nil, statusSkip
-	}
 	s.affinityRows = s.affinityCounts.rowsOf(s.affinityRows[:0], s.affinityTopo)
 	s.antiRows = s.antiCounts.rowsOf(s.antiRows[:0], s.antiTopo)
 	s.existingRows = s.existing.rowsOf(s.existingRows[:0], s.existingTopo)

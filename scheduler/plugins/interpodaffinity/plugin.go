@@ -269,12 +269,3 @@ func (dc *domainCounts) rowsOf(dst [][]int64, topos []*framework.Topology) [][]i
 	return dst
 }
 
-// at returns the count of topo's domain d, 0 when topo has no row.
-func (dc *domainCounts) at(topo *framework.Topology, d int32) int64 {
-	for i := range dc.used {
-		if dc.topos[i] == topo {
-			return dc.rows[i][d]
-		}
-	}
-	return 0
-}

@@ -47,8 +47,6 @@ var noConstraints template
 // maxTemplates bounds the plugin's templates; the least recently used goes first.
 const maxTemplates = 256
 
-// template returns the pod's template, building it when needed, with its counters refreshed.
-// Cost: hashing what the plugin reads of the pod.
 // cycleTemplate is template, found once per scheduling cycle: PreFilter and PreScore share it.
 func (pl *PodTopologySpread) cycleTemplate(state *framework.CycleState, c *framework.Cluster, pod *corev1.Pod) *template {
 	if pl.lastCS == state && pl.lastCycle == state.Cycle() && pl.lastPod == pod {
@@ -59,6 +57,8 @@ func (pl *PodTopologySpread) cycleTemplate(state *framework.CycleState, c *frame
 	return t
 }
 
+// template returns the pod's template, building it when needed, with its counters refreshed.
+// Cost: hashing what the plugin reads of the pod.
 func (pl *PodTopologySpread) template(c *framework.Cluster, pod *corev1.Pod) *template {
 	if len(pod.Spec.TopologySpreadConstraints) == 0 && (len(pl.defaultConstraints) == 0 || !c.MayHaveDefaultSelector(pod)) {
 		return &noConstraints // the common case, without hashing
