@@ -268,4 +268,3 @@ func (dc *domainCounts) rowsOf(dst [][]int64, topos []*framework.Topology) [][]i
 	}
 	return dst
 }
-
