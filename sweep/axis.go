@@ -2,9 +2,12 @@ package sweep
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+
+	"ksim.dev/ksim/sim/scenario"
 )
 
 // Axis is one --vary flag: one or more paths that take the same value together (a "linked"
@@ -153,22 +156,44 @@ func (p Path) key() string {
 	return p.Object.String() + ":" + fieldString(p.steps)
 }
 
-// kindInfo is a kind whose objects a path may name.
+// kindInfo is a kind whose objects a path may name: every kind the scenario loader reads
+// (scenario.Kinds), with the names kubectl accepts for it.
 type kindInfo struct {
 	kind          string
 	clusterScoped bool
-	aliases       []string // lower case, as kubectl accepts them
+	aliases       []string     // lower case, as kubectl accepts them
+	typ           reflect.Type // the Go type a manifest path is checked against
 }
 
-var pathKinds = []kindInfo{
-	{"Node", true, []string{"node", "nodes", "no"}},
-	{"Namespace", true, []string{"namespace", "namespaces", "ns"}},
-	{"PriorityClass", true, []string{"priorityclass", "priorityclasses", "pc"}},
-	{"Deployment", false, []string{"deployment", "deployments", "deploy"}},
-	{"DaemonSet", false, []string{"daemonset", "daemonsets", "ds"}},
-	{"Job", false, []string{"job", "jobs"}},
-	{"Pod", false, []string{"pod", "pods", "po"}},
-	{"HorizontalPodAutoscaler", false, []string{"horizontalpodautoscaler", "horizontalpodautoscalers", "hpa"}},
+// kubectlNames are the names kubectl accepts for each kind, lower case.
+var kubectlNames = map[string][]string{
+	"Node":                    {"node", "nodes", "no"},
+	"Namespace":               {"namespace", "namespaces", "ns"},
+	"PriorityClass":           {"priorityclass", "priorityclasses", "pc"},
+	"Deployment":              {"deployment", "deployments", "deploy"},
+	"DaemonSet":               {"daemonset", "daemonsets", "ds"},
+	"Job":                     {"job", "jobs"},
+	"Pod":                     {"pod", "pods", "po"},
+	"HorizontalPodAutoscaler": {"horizontalpodautoscaler", "horizontalpodautoscalers", "hpa"},
+	"PodDisruptionBudget":     {"poddisruptionbudget", "poddisruptionbudgets", "pdb"},
+}
+
+var pathKinds = func() []kindInfo {
+	var out []kindInfo
+	for _, k := range scenario.Kinds() {
+		out = append(out, kindInfo{kind: k.Kind, clusterScoped: k.ClusterScoped, aliases: kubectlNames[k.Kind], typ: k.Type})
+	}
+	return out
+}()
+
+// kindType is the Go type of a kind a path names.
+func kindType(kind string) reflect.Type {
+	for _, k := range pathKinds {
+		if k.kind == kind {
+			return k.typ
+		}
+	}
+	return nil
 }
 
 func kindNamed(s string) *kindInfo {

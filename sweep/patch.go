@@ -11,29 +11,11 @@ import (
 
 	"ksim.dev/ksim/internal/suggest"
 
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	kjson "sigs.k8s.io/json"
 )
-
-// kindTypes are the Go types of the kinds a path may name: a manifest path is checked against
-// them, so that a misspelt field is caught before any run, with the fields that exist.
-var kindTypes = map[string]reflect.Type{
-	"Node":                    reflect.TypeFor[corev1.Node](),
-	"Namespace":               reflect.TypeFor[corev1.Namespace](),
-	"PriorityClass":           reflect.TypeFor[schedulingv1.PriorityClass](),
-	"Deployment":              reflect.TypeFor[appsv1.Deployment](),
-	"DaemonSet":               reflect.TypeFor[appsv1.DaemonSet](),
-	"Job":                     reflect.TypeFor[batchv1.Job](),
-	"Pod":                     reflect.TypeFor[corev1.Pod](),
-	"HorizontalPodAutoscaler": reflect.TypeFor[autoscalingv2.HorizontalPodAutoscaler](),
-}
 
 var (
 	quantityType    = reflect.TypeFor[resource.Quantity]()

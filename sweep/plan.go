@@ -338,7 +338,7 @@ func (p *Plan) resolvePath(pt Path, scenTree any) (t target, leaf reflect.Type, 
 	if loc.item >= 0 {
 		tree = tree.(map[string]any)["items"].([]any)[loc.item]
 	}
-	steps, lt, cur, err := resolve(tree, kindTypes[pt.Object.Kind], pt.steps, p.src.display(f.fsPath))
+	steps, lt, cur, err := resolve(tree, kindType(pt.Object.Kind), pt.steps, p.src.display(f.fsPath))
 	if err != nil {
 		return target{}, nil, nil, err
 	}

@@ -399,3 +399,34 @@ func TestAbsoluteFileNames(t *testing.T) {
 		t.Errorf("replicas %d, %d nodes", *sc.Deployments[0].Spec.Replicas, len(sc.Nodes))
 	}
 }
+
+// TestEveryScenarioKindHasPaths: a path may name an object of every kind the loader reads
+// (a kind added to the loader without kubectl's names here would be unreachable), a
+// PodDisruptionBudget's field among them.
+func TestEveryScenarioKindHasPaths(t *testing.T) {
+	for _, k := range pathKinds {
+		if len(k.aliases) == 0 || k.typ == nil {
+			t.Errorf("%s: no kubectl names or no type", k.kind)
+		}
+	}
+	fsys := manifestFS()
+	fsys["s/apps.yaml"].Data = append(fsys["s/apps.yaml"].Data, []byte(`---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {app: web}}
+`)...)
+	p, err := NewPlan(FSSource(fsys, "s/scenario.yaml"), axes(t, "pdb/web:spec.minAvailable=1,2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := p.Scenario(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sc.PodDisruptionBudgets[0].Spec.MinAvailable.String(); got != "2" {
+		t.Errorf("minAvailable %s, want 2", got)
+	}
+}

@@ -3,6 +3,7 @@ package scenario
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -48,6 +49,24 @@ var kinds = []kindInfo{
 	{"Pod", "v1", roleWorkloads, false, func() metav1.Object { return &corev1.Pod{} }},
 	{"HorizontalPodAutoscaler", "autoscaling/v2", roleWorkloads, false, func() metav1.Object { return &autoscalingv2.HorizontalPodAutoscaler{} }},
 	{"PodDisruptionBudget", "policy/v1", roleWorkloads, false, func() metav1.Object { return &policyv1.PodDisruptionBudget{} }},
+}
+
+// KindInfo is a kind of object the loader reads: its name, its apiVersion, whether it is
+// cluster-scoped, and its Go type (e.g. corev1.Node).
+type KindInfo struct {
+	Kind, APIVersion string
+	ClusterScoped    bool
+	Type             reflect.Type
+}
+
+// Kinds returns the kinds the loader reads, in a fixed order, so that tools that name objects
+// of a scenario (ksim sweep's paths) know the same kinds.
+func Kinds() []KindInfo {
+	out := make([]KindInfo, len(kinds))
+	for i, k := range kinds {
+		out[i] = KindInfo{Kind: k.kind, APIVersion: k.apiVersion, ClusterScoped: k.clusterScoped, Type: reflect.TypeOf(k.newObj()).Elem()}
+	}
+	return out
 }
 
 func kindByName(k string) *kindInfo {
