@@ -17,36 +17,35 @@ type Figure struct {
 	Unit    string `json:"unit"`
 	Meaning string `json:"meaning"`
 
-	integer bool
-	get     func(*reports.SummaryV1) float64
+	get func(*reports.SummaryV1) float64
 }
 
 // Figures are the key figures of a sweep, in column order. Names end in their unit where they
 // have one (_s seconds, _cores, _fraction, _core_seconds), as in summary.json. Sums over HPAs
 // add up each HPA's own figure.
 var Figures = []Figure{
-	{"nodes", "nodes", "nodes in the run (nodes.count)", true, func(s *reports.SummaryV1) float64 { return float64(s.Nodes.Count) }},
-	{"cpu_allocatable_cores", "cores", "allocatable CPU of all nodes (nodes.cpu_allocatable_milli / 1000)", false, func(s *reports.SummaryV1) float64 { return float64(s.Nodes.CPUAllocatableMilli) / 1000 }},
-	{"replicas_max", "pods", "sum over HPAs of the target's largest replicas (hpas[].replicas.max)", true, sumHPA(func(h *reports.HPASummaryV1) float64 { return float64(h.Replicas.Max) })},
-	{"replicas_final", "pods", "sum over HPAs of the target's replicas at the end (hpas[].replicas.final)", true, sumHPA(func(h *reports.HPASummaryV1) float64 { return float64(h.Replicas.Final) })},
-	{"unschedulable", "pods", "pods still pending at the end that the scheduler had rejected (pods.unschedulable_at_end)", true, func(s *reports.SummaryV1) float64 { return float64(s.Pods.UnschedulableAtEnd) }},
-	{"pending_at_end", "pods", "pods still pending at the end (pods.pending_at_end)", true, func(s *reports.SummaryV1) float64 { return float64(s.Pods.PendingAtEnd) }},
-	{"pending_p50_s", "s", "median time from creation to binding (pending_s.p50)", false, func(s *reports.SummaryV1) float64 { return s.PendingS.P50 }},
-	{"pending_p95_s", "s", "95th percentile of the pending time (pending_s.p95)", false, func(s *reports.SummaryV1) float64 { return s.PendingS.P95 }},
-	{"pending_p99_s", "s", "99th percentile of the pending time (pending_s.p99)", false, func(s *reports.SummaryV1) float64 { return s.PendingS.P99 }},
-	{"pending_max_s", "s", "longest pending time (pending_s.max)", false, func(s *reports.SummaryV1) float64 { return s.PendingS.Max }},
-	{"pending_mean_s", "s", "mean pending time (pending_s.mean)", false, func(s *reports.SummaryV1) float64 { return s.PendingS.Mean }},
-	{"pods_created", "pods", "pods created (pods.created)", true, func(s *reports.SummaryV1) float64 { return float64(s.Pods.Created) }},
-	{"pods_scheduled", "pods", "pods bound to a node (pods.scheduled)", true, func(s *reports.SummaryV1) float64 { return float64(s.Pods.Scheduled) }},
-	{"evicted", "pods", "pods evicted (pods.evicted)", true, func(s *reports.SummaryV1) float64 { return float64(s.Pods.Evicted) }},
-	{"preempted", "pods", "pods preempted (pods.preempted)", true, func(s *reports.SummaryV1) float64 { return float64(s.Pods.Preempted) }},
-	{"cpu_requested_mean_fraction", "fraction", "time-weighted mean of requested / allocatable CPU (nodes.cpu_requested_fraction_mean)", false, func(s *reports.SummaryV1) float64 { return s.Nodes.CPURequestedFractionMean }},
-	{"cpu_requested_max_fraction", "fraction", "largest requested / allocatable CPU (nodes.cpu_requested_fraction_max)", false, func(s *reports.SummaryV1) float64 { return s.Nodes.CPURequestedFractionMax }},
-	{"scale_events", "events", "sum over HPAs of the scale events (len(hpas[].scale_events))", true, sumHPA(func(h *reports.HPASummaryV1) float64 { return float64(len(h.ScaleEvents)) })},
-	{"demand_core_seconds", "core·s", "sum over HPAs of the demand on the target (hpas[].demand_core_seconds)", false, sumHPA(func(h *reports.HPASummaryV1) float64 { return h.DemandCoreSeconds })},
-	{"unserved_core_seconds", "core·s", "sum over HPAs of the demand the ready pods could not serve (hpas[].unserved_core_seconds)", false, sumHPA(func(h *reports.HPASummaryV1) float64 { return h.UnservedCoreSeconds })},
-	{"unserved_fraction", "fraction", "unserved_core_seconds / demand_core_seconds (0 without demand)", false, unservedFraction},
-	{"events", "events", "events the engine processed (events)", true, func(s *reports.SummaryV1) float64 { return float64(s.Events) }},
+	{"nodes", "nodes", "nodes in the run (nodes.count)", func(s *reports.SummaryV1) float64 { return float64(s.Nodes.Count) }},
+	{"cpu_allocatable_cores", "cores", "allocatable CPU of all nodes (nodes.cpu_allocatable_milli / 1000)", func(s *reports.SummaryV1) float64 { return float64(s.Nodes.CPUAllocatableMilli) / 1000 }},
+	{"replicas_max", "pods", "sum over HPAs of the target's largest replicas (hpas[].replicas.max)", sumHPA(func(h *reports.HPASummaryV1) float64 { return float64(h.Replicas.Max) })},
+	{"replicas_final", "pods", "sum over HPAs of the target's replicas at the end (hpas[].replicas.final)", sumHPA(func(h *reports.HPASummaryV1) float64 { return float64(h.Replicas.Final) })},
+	{"unschedulable", "pods", "pods still pending at the end that the scheduler had rejected (pods.unschedulable_at_end)", func(s *reports.SummaryV1) float64 { return float64(s.Pods.UnschedulableAtEnd) }},
+	{"pending_at_end", "pods", "pods still pending at the end (pods.pending_at_end)", func(s *reports.SummaryV1) float64 { return float64(s.Pods.PendingAtEnd) }},
+	{"pending_p50_s", "s", "median time from creation to binding (pending_s.p50)", func(s *reports.SummaryV1) float64 { return s.PendingS.P50 }},
+	{"pending_p95_s", "s", "95th percentile of the pending time (pending_s.p95)", func(s *reports.SummaryV1) float64 { return s.PendingS.P95 }},
+	{"pending_p99_s", "s", "99th percentile of the pending time (pending_s.p99)", func(s *reports.SummaryV1) float64 { return s.PendingS.P99 }},
+	{"pending_max_s", "s", "longest pending time (pending_s.max)", func(s *reports.SummaryV1) float64 { return s.PendingS.Max }},
+	{"pending_mean_s", "s", "mean pending time (pending_s.mean)", func(s *reports.SummaryV1) float64 { return s.PendingS.Mean }},
+	{"pods_created", "pods", "pods created (pods.created)", func(s *reports.SummaryV1) float64 { return float64(s.Pods.Created) }},
+	{"pods_scheduled", "pods", "pods bound to a node (pods.scheduled)", func(s *reports.SummaryV1) float64 { return float64(s.Pods.Scheduled) }},
+	{"evicted", "pods", "pods evicted (pods.evicted)", func(s *reports.SummaryV1) float64 { return float64(s.Pods.Evicted) }},
+	{"preempted", "pods", "pods preempted (pods.preempted)", func(s *reports.SummaryV1) float64 { return float64(s.Pods.Preempted) }},
+	{"cpu_requested_mean_fraction", "fraction", "time-weighted mean of requested / allocatable CPU (nodes.cpu_requested_fraction_mean)", func(s *reports.SummaryV1) float64 { return s.Nodes.CPURequestedFractionMean }},
+	{"cpu_requested_max_fraction", "fraction", "largest requested / allocatable CPU (nodes.cpu_requested_fraction_max)", func(s *reports.SummaryV1) float64 { return s.Nodes.CPURequestedFractionMax }},
+	{"scale_events", "events", "sum over HPAs of the scale events (len(hpas[].scale_events))", func(s *reports.SummaryV1) float64 { return float64(s.HPATotals.ScaleEvents) }},
+	{"demand_core_seconds", "core·s", "sum over HPAs of the demand on the target (hpas[].demand_core_seconds)", func(s *reports.SummaryV1) float64 { return s.HPATotals.DemandCoreSeconds }},
+	{"unserved_core_seconds", "core·s", "sum over HPAs of the demand the ready pods could not serve (hpas[].unserved_core_seconds)", func(s *reports.SummaryV1) float64 { return s.HPATotals.UnservedCoreSeconds }},
+	{"unserved_fraction", "fraction", "unserved_core_seconds / demand_core_seconds (0 without demand)", func(s *reports.SummaryV1) float64 { return s.HPATotals.UnservedFraction }},
+	{"events", "events", "events the engine processed (events)", func(s *reports.SummaryV1) float64 { return float64(s.Events) }},
 }
 
 func sumHPA(f func(*reports.HPASummaryV1) float64) func(*reports.SummaryV1) float64 {
@@ -57,18 +56,6 @@ func sumHPA(f func(*reports.HPASummaryV1) float64) func(*reports.SummaryV1) floa
 		}
 		return round6(total)
 	}
-}
-
-func unservedFraction(s *reports.SummaryV1) float64 {
-	var demand, unserved float64
-	for _, h := range s.HPAs {
-		demand += h.DemandCoreSeconds
-		unserved += h.UnservedCoreSeconds
-	}
-	if demand <= 0 {
-		return 0
-	}
-	return round6(unserved / demand)
 }
 
 func figureIndex(name string) int {
