@@ -182,7 +182,7 @@ type pageAssets struct {
 func newAssets(o HTMLOptions, data any) (pageAssets, error) {
 	a := pageAssets{CSS: template.CSS(reportCSS), Script: template.JS(reportJS)}
 	if len(o.EChartsJS) > 0 {
-		a.EChartsJS = template.JS(scriptSafe(o.EChartsJS))
+		a.EChartsJS = template.JS(ScriptSafe(o.EChartsJS))
 	} else {
 		a.CDN = EChartsCDN
 	}
@@ -662,11 +662,11 @@ func plural(n int, thing string) string {
 // scriptEnd matches what would end a <script> element or start an HTML comment inside it.
 var scriptEnd = regexp.MustCompile(`(?i)</script|<!--`)
 
-// scriptSafe makes js safe to place between <script> and </script>: "</script" becomes
+// ScriptSafe makes js safe to place between <script> and </script>: "</script" becomes
 // "<\/script" and "<!--" becomes "<\x21--". Both mean the same in JS strings, regexps and
 // comments, the only places where they can occur in real code. echarts.min.js 5.6 contains
 // neither, so this normally copies nothing.
-func scriptSafe(js []byte) []byte {
+func ScriptSafe(js []byte) []byte {
 	if !scriptEnd.Match(js) {
 		return js
 	}

@@ -323,8 +323,8 @@ func TestScriptSafe(t *testing.T) {
 		{`s = "</SCRIPT >" + "<!-- x";`, `s = "<\/SCRIPT >" + "<\x21-- x";`},
 	}
 	for _, tt := range tests {
-		if got := string(scriptSafe([]byte(tt.in))); got != tt.want {
-			t.Errorf("scriptSafe(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := string(ScriptSafe([]byte(tt.in))); got != tt.want {
+			t.Errorf("ScriptSafe(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 	// End to end: a hostile script cannot close the element early.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"regexp"
 	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -117,7 +116,7 @@ func (t *Table) view(o HTMLOptions) (*pageView, error) {
 	j.WriteString("]")
 	v.ChartJSON = template.JS(j.String())
 	if len(o.EChartsJS) > 0 {
-		v.EChartsJS = template.JS(scriptSafe(o.EChartsJS))
+		v.EChartsJS = template.JS(reports.ScriptSafe(o.EChartsJS))
 	} else {
 		v.CDN = reports.EChartsCDN
 	}
@@ -294,22 +293,4 @@ func shortLabels(axes []AxisInfo) []string {
 		}
 	}
 	return out
-}
-
-// scriptEnd matches what would end a <script> element or start an HTML comment inside it.
-var scriptEnd = regexp.MustCompile(`(?i)</script|<!--`)
-
-// scriptSafe makes js safe between <script> and </script>, as reports does for report.html:
-// "</script" becomes "<\/script" and "<!--" becomes "<\x21--", which mean the same in JS
-// strings, regexps and comments.
-func scriptSafe(js []byte) []byte {
-	if !scriptEnd.Match(js) {
-		return js
-	}
-	return scriptEnd.ReplaceAllFunc(js, func(m []byte) []byte {
-		if m[1] == '!' {
-			return []byte(`<\x21--`)
-		}
-		return append([]byte(`<\/`), m[2:]...)
-	})
 }
