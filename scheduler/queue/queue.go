@@ -141,7 +141,6 @@ type entry[T comparable] struct {
 	errors        int
 	backoffEnd    time.Duration
 	backoffSet    bool
-	flushedAt     time.Duration // when a flush last moved it; -1 never
 	plugins       []string
 
 	heapIdx int
@@ -242,7 +241,7 @@ func (q *Queue[T]) Add(item T, pod *corev1.Pod, now time.Duration) {
 		panic(fmt.Sprintf("queue: Add of %s/%s, already queued", pod.Namespace, pod.Name))
 	}
 	q.seq++
-	e := &entry[T]{item: item, qp: queuedPod{pod: pod}, seq: q.seq, timestamp: now, flushedAt: -1, heapIdx: -1, poolIdx: -1}
+	e := &entry[T]{item: item, qp: queuedPod{pod: pod}, seq: q.seq, timestamp: now, heapIdx: -1, poolIdx: -1}
 	q.entries[item] = e
 	q.toActive(e)
 }
@@ -295,7 +294,7 @@ func (q *Queue[T]) AddUnschedulable(item T, plugins []string, now time.Duration)
 		e.errors = 0
 	}
 	e.plugins = append(e.plugins[:0], plugins...)
-	e.timestamp, e.backoffSet, e.flushedAt = now, false, -1
+	e.timestamp, e.backoffSet = now, false
 	strategy := queueSkip
 	if len(plugins) == 0 {
 		strategy = queueAfterBackoff // determineSchedulingHintForInFlightPod
@@ -389,15 +388,15 @@ func (q *Queue[T]) FlushBackoffCompleted(now time.Duration) int {
 }
 
 // FlushUnschedulableLeftover moves the pods that have waited in the unschedulable pool more
-// than MaxInUnschedulable since they failed (or were last flushed) to the backoff or active
+// than MaxInUnschedulable since they failed (a flushed pod leaves the pool, and only a new
+// failure brings it back) to the backoff or active
 // queue, as the wildcard UnschedulableTimeout event (upstream
 // flushUnschedulableEntitiesLeftover, run every 30 s from the scheduler's start: call it at
 // multiples of FlushInterval). It returns how many moved.
 func (q *Queue[T]) FlushUnschedulableLeftover(now time.Duration) int {
 	var due []*entry[T]
 	for _, e := range q.pool {
-		if e != nil && e.loc == Unschedulable && now-max(e.timestamp, e.flushedAt) > q.cfg.MaxInUnschedulable {
-			e.flushedAt = now
+		if e != nil && e.loc == Unschedulable && now-e.timestamp > q.cfg.MaxInUnschedulable {
 			due = append(due, e)
 		}
 	}
@@ -419,7 +418,7 @@ func (q *Queue[T]) NextFlush() (t time.Duration, ok bool) {
 		if e == nil || e.loc != Unschedulable {
 			continue
 		}
-		due := max(e.timestamp, e.flushedAt) + q.cfg.MaxInUnschedulable
+		due := e.timestamp + q.cfg.MaxInUnschedulable
 		t = min(t, (due/FlushInterval+1)*FlushInterval) // strictly after due
 		ok = true
 	}
