@@ -389,10 +389,9 @@ func (q *Queue[T]) FlushBackoffCompleted(now time.Duration) int {
 
 // FlushUnschedulableLeftover moves the pods that have waited in the unschedulable pool more
 // than MaxInUnschedulable since they failed (a flushed pod leaves the pool, and only a new
-// failure brings it back) to the backoff or active
-// queue, as the wildcard UnschedulableTimeout event (upstream
-// flushUnschedulableEntitiesLeftover, run every 30 s from the scheduler's start: call it at
-// multiples of FlushInterval). It returns how many moved.
+// failure brings it back) to the backoff or active queue, as the wildcard UnschedulableTimeout
+// event (upstream flushUnschedulableEntitiesLeftover, run every 30 s from the scheduler's
+// start: call it at multiples of FlushInterval). It returns how many moved.
 func (q *Queue[T]) FlushUnschedulableLeftover(now time.Duration) int {
 	var due []*entry[T]
 	for _, e := range q.pool {
