@@ -367,7 +367,8 @@ func (s *Scheduler) filterWithNominated(pi *framework.PodInfo, node *framework.N
 	for _, np := range noms {
 		cl.AddPod(node, np)
 	}
-	st, plugin := framework.AsStatus(nil), -1
+	var st *framework.Status
+	plugin := -1
 	if pst := s.rerunPreFilter(pi); !pst.IsSuccess() {
 		st = pst
 	} else {

@@ -42,8 +42,8 @@ func (s *Snapshot) NominatePod(p *corev1.Pod) {
 	s.nominated.byPod[key] = node
 }
 
-// NominatedPods returns the pods nominated to the named node, in the order nominated. The slice
-// must not be modified.
+// NominatedPods returns the pods nominated to the named node, in the order nominated, in a new
+// slice.
 func (s *Snapshot) NominatedPods(node string) []*corev1.Pod {
 	var out []*corev1.Pod
 	for _, pi := range s.nominated.byNode[node] {
@@ -100,8 +100,8 @@ type pdbSet struct {
 // UpsertPDB adds a policy/v1 PodDisruptionBudget, or replaces the one of the same namespace and
 // name. Preemption reads its selector and status (disruptionsAllowed, disruptedPods), which the
 // caller keeps up to date as the disruption controller does. The snapshot keeps pdb, which the
-// caller must not modify afterwards. Cost: O(1); the sorted list is rebuilt, O(PDBs log PDBs),
-// when next read after an addition.
+// caller must not modify afterwards. Cost: O(1) to add, O(PDBs) to replace; the sorted list is
+// rebuilt, O(PDBs log PDBs), when next read after an addition.
 func (s *Snapshot) UpsertPDB(pdb *policyv1.PodDisruptionBudget) {
 	if s.pdbs.byKey == nil {
 		s.pdbs.byKey = map[string]*policyv1.PodDisruptionBudget{}

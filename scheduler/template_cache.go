@@ -19,8 +19,9 @@ import (
 // pod (their SignPod methods); two different pods that hash alike would share results, a
 // chance of about one in 10^19 per pair.
 //
-// Memory: per entry, about 25 bytes per node slot plus 8 per local score plugin; entries are
-// dropped least recently used first once they hold maxCachedSlots slots in all.
+// Memory: per entry, about 64 bytes per node slot plus 8 per local score plugin (about 100
+// with the default profile); entries are dropped least recently used first once they hold
+// maxCachedSlots slots in all (about 100 MiB).
 type templateCache struct {
 	h        maphash.Hash
 	entries  map[templateKey]*templateEntry
