@@ -7,15 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"k8s.io/kubernetes/pkg/controller/podautoscaler"
 	frameworkplugins "k8s.io/kubernetes/pkg/scheduler/framework/plugins"
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/names"
-	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
-)
-
-var (
-	_ = podautoscaler.NewReplicaCalculator
-	_ = frameworkruntime.NewFramework
 )
 
 // countsTable lays out counts by name for a test log: one line each, in name order, the names

@@ -74,7 +74,6 @@ func TestPlaceDifferential(t *testing.T) {
 // placeGen makes the objects of one case.
 type placeGen struct {
 	refGen
-	ports int // host ports given out so far, to make conflicts likely
 }
 
 // runPlaceDiff runs one case and returns the number of pods placed, unschedulable, and placed
@@ -220,7 +219,6 @@ func containsString(list []string, s string) bool {
 // hostPort gives the pod's first container a host port, from a small range so that pods
 // conflict, with no protocol (TCP by default) or an explicit one.
 func (g *placeGen) hostPort(p *v1.Pod) {
-	g.ports++
 	port := v1.ContainerPort{ContainerPort: 8080, HostPort: int32(8080 + g.r.IntN(3))}
 	switch g.r.IntN(3) {
 	case 0:

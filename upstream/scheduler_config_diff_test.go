@@ -233,6 +233,9 @@ func TestConfigFilesAgainstUpstream(t *testing.T) {
 				if kErr == nil {
 					t.Errorf("ksim accepts a file marked ksim-only")
 				}
+				if upErr != nil {
+					t.Errorf("upstream rejects a file marked ksim-only (it should accept it, ksim is stricter on purpose): %v", upErr)
+				}
 				return
 			}
 			if (upErr == nil) != (kErr == nil) {
