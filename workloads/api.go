@@ -24,7 +24,8 @@
 //
 // Costs (n = samples in a trace, N = rows of a file, S = series):
 //
-//	Reader.Next         O(row), no allocation but for a new series; memory: one line, S names
+//	Reader.Next         O(row); for the table formats no allocation but for a new series;
+//	                    memory: one line, S names
 //	Read                O(N), O(n log n) with OutOfOrder sort; memory: the samples kept
 //	Inspect             O(N); memory O(S)
 //	ReadCSV, OpenCSV    O(n) time, O(n) memory, one pass over the input (streamed)

@@ -295,8 +295,9 @@ func joinOf[T ~string](vs []T) string {
 }
 
 // Next advances to the next sample of a selected series; it returns false at the end of the
-// input or on an error (see Err). Cost: one row's parse; no allocation but for a series seen
-// for the first time.
+// input or on an error (see Err). Cost: one row's parse; for the table formats (CSV and its
+// kin) no allocation but for a series seen for the first time (Prometheus JSON allocates per
+// sample).
 func (r *Reader) Next() bool {
 	if r.done {
 		return false

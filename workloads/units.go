@@ -2,8 +2,8 @@ package workloads
 
 // Unit is the unit of a trace column's values, as the trace's documentation defines it. Readers
 // never convert values: a reader returns what the file holds, and the unit says what that is.
-// The engine turns a CPU unit into cores (CoreFactor) and a request unit into requests per
-// second (RequestFactor) when it builds a load.
+// The engine turns a CPU unit into cores (CoreFactor) and request counts into requests per
+// second (dividing by the trace's step) when it builds a load.
 type Unit string
 
 // Units of the columns the readers know. Columns that are neither CPU nor requests (memory,

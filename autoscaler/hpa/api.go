@@ -360,10 +360,10 @@ func (a *Autoscaler) Metrics() []autoscalingv2.MetricSpec { return a.spec.metric
 // before the HPA's creation, with Input.Replicas >= 0; breaking that is a programmer error and
 // panics.
 //
-// Cost: O(len(in.Pods) × metrics + history): a sample with a Count costs as one pod. Allocations: the returned Conditions and Metrics
-// slices and a few per metric, never per pod, except for a Pods metric whose values do not come
-// in the pods' order (one map per sync) and for pods with pod-level requests (a copy of the
-// pod's requests).
+// Cost: O(len(in.Pods) × metrics + history): a sample with a Count costs as one pod.
+// Allocations: the returned Conditions and Metrics slices and a few per metric, never per pod,
+// except for a Pods metric whose values do not come in the pods' order (two maps per sync) and
+// for pods with pod-level requests (a copy of the pod's requests).
 func (a *Autoscaler) Sync(now time.Duration, in *Input) Decision {
 	if now < a.created {
 		panic(fmt.Sprintf("hpa %s: Sync at %v, before the HPA's creation at %v", a.name, now, a.created))
