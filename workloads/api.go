@@ -10,7 +10,7 @@
 //     name, and report invalid rows with FILE:LINE. Read collects the selected series into
 //     Traces, applying the policies for gaps (hold, interpolate with gonum, zero, error),
 //     duplicates and rows out of order; Inspect summarises every series in O(series) memory;
-//     Detect guesses a file's format. ReadCSV is the original strict reader of generic CSV.
+//     Detect guesses a file's format.
 //   - A Trace becomes a Series, demand as a function of simulated time; transformations
 //     (Shift, TimeScale, Amplify, Repeat, Resample, Sum, Product, Sequence, Combine) wrap
 //     Series, and generators (Constant, Step, Ramp, Diurnal, Spikes, RandomWalk, Jobs) make
@@ -28,7 +28,6 @@
 //	                    memory: one line, S names
 //	Read                O(N), O(n log n) with OutOfOrder sort; memory: the samples kept
 //	Inspect             O(N); memory O(S)
-//	ReadCSV, OpenCSV    O(n) time, O(n) memory, one pass over the input (streamed)
 //	Trace.Series        O(n log n) once: copies and validates the trace, finds the median step
 //	Series.At           O(log n), O(1) for evenly spaced samples; no allocation
 //	Integral            O(log n) for a trace
@@ -52,7 +51,7 @@ type Series interface {
 
 // Trace is a sampled series read from a file.
 //
-// Invariants (ReadCSV guarantees them; Series checks them): len(Times) == len(Values) > 0,
+// Invariants (Read guarantees them; Series checks them): len(Times) == len(Values) > 0,
 // Times[0] == 0, Times strictly increasing and at most MaxTime, Values finite and >= 0.
 //
 // Between samples the value holds (a step function): Values[i] is the demand over
@@ -63,8 +62,9 @@ type Trace struct {
 	Times  []time.Duration // offsets from the first sample
 	Values []float64
 
-	// What Read knows about the series (zero from ReadCSV): its name in the file (ID), the time of
-	// its first sample in the file's clock, its nominal step between samples, and its unit.
+	// What Read knows about the series (zero in a trace built by hand): its name in the file
+	// (ID), the time of its first sample in the file's clock, its nominal step between
+	// samples, and its unit.
 	ID    string
 	Start time.Duration
 	Step  time.Duration
@@ -155,7 +155,7 @@ func (t *Trace) Max() float64 {
 //     lower median when the count of steps is even), so the last value holds for one typical
 //     step and At(t) = At(t mod P). A one-sample trace is constant either way.
 //
-// Series panics when t breaks Trace's invariants; traces from ReadCSV never do.
+// Series panics when t breaks Trace's invariants; traces from Read never do.
 func (t *Trace) Series(repeat bool) Series {
 	if err := t.check(); err != nil {
 		panic("workloads: Trace.Series: " + err.Error())
