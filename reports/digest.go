@@ -192,18 +192,57 @@ var PendingBins = []float64{0, 1, 5, 10, 30, 60, 300, 900, 3600}
 // pendingBinLabels names the bins of PendingBins, and the bin above.
 var pendingBinLabels = []string{"0 s", "≤ 1 s", "1–5 s", "5–10 s", "10–30 s", "30–60 s", "1–5 min", "5–15 min", "15–60 min", "> 1 h"}
 
-// NewDigest builds the digest of r. maxPoints bounds every stored series (0: keep every point).
-// It does not modify r.
+// NewDigest builds the digest of r. maxPoints bounds every stored series (0: keep every point;
+// see Thin). It does not modify r.
 //
 // Cost: O(P log k) for the P points of the k node series (summed per group), O(P) for the rest.
 func NewDigest(r *sim.Result, version string, maxPoints int) *Digest {
-	keep := func(s sim.Series) Steps {
-		st := steps(s)
-		if maxPoints > 0 {
-			st.Points = downsample(s.Points, r.Duration, maxPoints)
-		}
-		return st
+	d := fullDigest(r, version)
+	if maxPoints > 0 {
+		return d.Thin(maxPoints, r.Duration)
 	}
+	return d
+}
+
+// Thin returns d with every series downsampled to at most maxPoints points over a run that
+// ended at end (Steps.Recorded keeps the count of the full series): what NewDigest with
+// maxPoints gives, from a full digest a caller already has. d is not modified; the result
+// shares what is not downsampled with it. Cost: O(points of d).
+func (d *Digest) Thin(maxPoints int, end time.Duration) *Digest {
+	thin := func(st Steps) Steps {
+		return Steps{Points: downsample(st.Points, end, maxPoints), Recorded: st.Recorded}
+	}
+	group := func(g GroupV1) GroupV1 {
+		g.Allocatable, g.Requested, g.Used = thin(g.Allocatable), thin(g.Requested), thin(g.Used)
+		return g
+	}
+	out := *d
+	out.Pending = thin(d.Pending)
+	out.Unschedulable = make([]ReasonStepsV1, len(d.Unschedulable))
+	for i, u := range d.Unschedulable {
+		out.Unschedulable[i] = ReasonStepsV1{Reason: u.Reason, Pods: thin(u.Pods)}
+	}
+	out.Cluster = group(d.Cluster)
+	out.Zones = make([]GroupV1, len(d.Zones))
+	for i, g := range d.Zones {
+		out.Zones[i] = group(g)
+	}
+	out.Pools = make([]GroupV1, len(d.Pools))
+	for i, g := range d.Pools {
+		out.Pools[i] = group(g)
+	}
+	out.HPAs = make([]HPADigestV1, len(d.HPAs))
+	for i, h := range d.HPAs {
+		h.Replicas, h.Ready, h.Desired, h.Utilization = thin(h.Replicas), thin(h.Ready), thin(h.Desired), thin(h.Utilization)
+		h.Demand, h.Unserved = thin(h.Demand), thin(h.Unserved)
+		out.HPAs[i] = h
+	}
+	return &out
+}
+
+// fullDigest is NewDigest with every point kept.
+func fullDigest(r *sim.Result, version string) *Digest {
+	keep := steps
 	d := &Digest{
 		Schema:           ResultSchemaV1,
 		Summary:          Summary(r, version),

@@ -2,7 +2,9 @@ package reports
 
 import (
 	"bytes"
+	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -161,4 +163,57 @@ func TestPendingHistogram(t *testing.T) {
 	if len(pendingBinLabels) != len(PendingBins)+1 {
 		t.Errorf("%d bin labels for %d bins", len(pendingBinLabels), len(PendingBins)+1)
 	}
+}
+
+// TestThinDownsamplesEverySeries: Thin downsamples every series of a digest, the default
+// scenario's (HPAs, zones, pools, reasons), and keeps each one's recorded count.
+func TestThinDownsamplesEverySeries(t *testing.T) {
+	r := defaultResult(t)
+	full := NewDigest(r, "v", 0)
+	const maxPoints = 8
+	thin := full.Thin(maxPoints, r.Duration)
+	a, b := allSteps(reflect.ValueOf(full).Elem()), allSteps(reflect.ValueOf(thin).Elem())
+	if len(a) != len(b) || len(a) < 20 {
+		t.Fatalf("%d series in the full digest, %d thinned", len(a), len(b))
+	}
+	longer := 0
+	for i := range a {
+		if want := downsample(a[i].Points, r.Duration, maxPoints); fmt.Sprint(b[i].Points) != fmt.Sprint(want) || b[i].Recorded != a[i].Recorded { // NaN-aware
+			t.Errorf("series %d: thinned to %d points (recorded %d), want %d (recorded %d)", i, len(b[i].Points), b[i].Recorded, len(want), a[i].Recorded)
+		}
+		if len(a[i].Points) > maxPoints {
+			longer++
+		}
+	}
+	if longer == 0 {
+		t.Fatal("no series longer than the bound: the test shows nothing")
+	}
+	if full.Pending.Recorded != len(full.Pending.Points) {
+		t.Errorf("Thin modified the full digest")
+	}
+}
+
+// allSteps collects every Steps value under v, in field order.
+func allSteps(v reflect.Value) []Steps {
+	var out []Steps
+	switch v.Kind() {
+	case reflect.Struct:
+		if st, ok := v.Interface().(Steps); ok {
+			return []Steps{st}
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				out = append(out, allSteps(v.Field(i))...)
+			}
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			out = append(out, allSteps(v.Index(i))...)
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			out = append(out, allSteps(v.Elem())...)
+		}
+	}
+	return out
 }

@@ -146,11 +146,20 @@ var pageTmpl = template.Must(template.New("page").
 // Cost: O(P log k) for the P points of the k node series, O(attempts × nodes) for the
 // explanations, and the size of the output (bounded by the options; see docs/report.md).
 func WriteHTML(w io.Writer, r *sim.Result, o HTMLOptions) error {
+	if _, err := o.withDefaults(); err != nil { // before the costly digest
+		return fmt.Errorf("reports: write HTML: %w", err)
+	}
+	return WriteHTMLWith(w, r, NewDigest(r, o.Version, 0), o)
+}
+
+// WriteHTMLWith is WriteHTML for a caller that has r's full digest already (NewDigest(r,
+// o.Version, 0)): the sums of the node series, the costly part, are not made again.
+func WriteHTMLWith(w io.Writer, r *sim.Result, d *Digest, o HTMLOptions) error {
 	o, err := o.withDefaults()
 	if err != nil {
 		return fmt.Errorf("reports: write HTML: %w", err)
 	}
-	v, err := buildReport(r, o)
+	v, err := buildReport(r, d, o)
 	if err != nil {
 		return fmt.Errorf("reports: write HTML: %w", err)
 	}
@@ -291,8 +300,7 @@ type timeUnitJSON struct {
 	Seconds float64 `json:"seconds"`
 }
 
-func buildReport(r *sim.Result, o HTMLOptions) (*reportView, error) {
-	d := NewDigest(r, o.Version, 0)
+func buildReport(r *sim.Result, d *Digest, o HTMLOptions) (*reportView, error) {
 	s := d.Summary
 	v := &reportView{Title: "ksim report: " + r.Scenario, Version: o.Version, HPATable: s.HPAs}
 	v.Run = []kv{

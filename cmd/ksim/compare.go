@@ -135,10 +135,11 @@ func loadSide(cfg compareConfig, path, side string, stderr io.Writer) (reports.C
 	if err != nil {
 		return reports.CompareRun{}, err
 	}
-	if _, err := writeOutputs(rc.out, res, rc, stderr); err != nil {
+	_, d, err := writeOutputs(rc.out, res, rc, stderr)
+	if err != nil {
 		return reports.CompareRun{}, err
 	}
-	return reports.CompareRun{Digest: reports.NewDigest(res, version(), reports.DefaultStoredPoints),
+	return reports.CompareRun{Digest: d,
 		Source: fmt.Sprintf("scenario %s, run into %s", path, rc.out)}, nil
 }
 

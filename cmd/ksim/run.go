@@ -150,7 +150,7 @@ func runScenario(cfg runConfig, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	paths, err := writeOutputs(cfg.out, res, cfg, stderr)
+	paths, _, err := writeOutputs(cfg.out, res, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -287,47 +287,48 @@ const (
 )
 
 // writeOutputs writes every output of a run into dir and returns their paths, in the order of
-// the list above.
-func writeOutputs(dir string, res *sim.Result, cfg runConfig, stderr io.Writer) ([]string, error) {
+// the list above, and the digest written to result.json. The summary, the report and result.json
+// come from one digest of the run (its sums of the node series are the costly part).
+func writeOutputs(dir string, res *sim.Result, cfg runConfig, stderr io.Writer) ([]string, *reports.Digest, error) {
 	mo, err := metricsOptions(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !cfg.metricsStepSet {
 		if mo.Step, err = autoMetricsStep(res, mo, stderr); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	hopts := reports.HTMLOptions{AllowCDN: cfg.cdn, Version: version()}
 	if !cfg.cdn {
 		if hopts.EChartsJS, err = echartsJS(cfg.echarts, stderr); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	full := reports.NewDigest(res, version(), 0)
+	stored := full.Thin(reports.DefaultStoredPoints, res.Duration)
 	outputs := []struct {
 		name  string
 		write func(io.Writer) error
 	}{
-		{summaryFile, func(w io.Writer) error { return reports.WriteSummary(w, reports.Summary(res, version())) }},
-		{reportFile, func(w io.Writer) error { return reports.WriteHTML(w, res, hopts) }},
+		{summaryFile, func(w io.Writer) error { return reports.WriteSummary(w, full.Summary) }},
+		{reportFile, func(w io.Writer) error { return reports.WriteHTMLWith(w, res, full, hopts) }},
 		{eventsFile, func(w io.Writer) error { return reports.WriteEvents(w, res) }},
 		{metricsFile, func(w io.Writer) error { return reports.WriteOpenMetrics(w, res, mo) }},
-		{resultFile, func(w io.Writer) error {
-			return reports.WriteDigest(w, reports.NewDigest(res, version(), reports.DefaultStoredPoints))
-		}},
+		{resultFile, func(w io.Writer) error { return reports.WriteDigest(w, stored) }},
 	}
 	var paths []string
 	for _, o := range outputs {
 		p := filepath.Join(dir, o.name)
 		if err := writeFile(p, o.write); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		paths = append(paths, p)
 	}
-	return paths, nil
+	return paths, stored, nil
 }
 
 // writeFile writes a file through a buffer, reporting the first error of writing, flushing or
