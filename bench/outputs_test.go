@@ -25,13 +25,15 @@ func BenchmarkOutputsWeek(b *testing.B) {
 			for b.Loop() {
 				written = 0
 				w := &written
+				// As ksim run does: one digest for the summary, the report and result.json.
+				full := reports.NewDigest(res, "bench", 0)
 				for _, write := range []func() error{
-					func() error { return reports.WriteSummary(w, reports.Summary(res, "bench")) },
-					func() error { return reports.WriteHTML(w, res, hopts) },
+					func() error { return reports.WriteSummary(w, full.Summary) },
+					func() error { return reports.WriteHTMLWith(w, res, full, hopts) },
 					func() error { return reports.WriteEvents(w, res) },
 					func() error { return reports.WriteOpenMetrics(w, res, mo) },
 					func() error {
-						return reports.WriteDigest(w, reports.NewDigest(res, "bench", reports.DefaultStoredPoints))
+						return reports.WriteDigest(w, full.Thin(reports.DefaultStoredPoints, res.Duration))
 					},
 				} {
 					if err := write(); err != nil {
