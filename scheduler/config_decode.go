@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	yaml3 "go.yaml.in/yaml/v3"
+	"ksim.dev/ksim/internal/jsonfields"
 	"ksim.dev/ksim/internal/suggest"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
@@ -22,7 +23,8 @@ import (
 // (pkg/scheduler/apis/config/scheme: serializer.EnableStrict) decodes it: YAML or JSON, keys
 // case-sensitive, unknown and repeated fields are errors. Unlike the codec, every problem is
 // reported, each at the line of the field. (The scheduler package cannot use sim/scenario's
-// decoder, which sits above it; this one is smaller because the types are few.)
+// decoder, which sits above it; this one is smaller because the types are few. Both, and
+// sweep's paths, take a type's fields from internal/jsonfields.)
 
 // fieldErr is a problem at a field path of the configuration ("" for the whole file).
 type fieldErr struct {
@@ -217,7 +219,7 @@ func (w *walker) walk(v any, t reflect.Type, path string, depth int) {
 			w.add(path, wantGot("a map of fields", v))
 			return
 		}
-		fields := jsonFields(t)
+		fields := jsonfields.Of(t).ByName
 		keys := make([]string, 0, len(m))
 		for k := range m {
 			keys = append(keys, k)
@@ -289,47 +291,6 @@ func join(path, key string) string {
 		return path
 	}
 	return path + "." + key
-}
-
-// jsonFields maps a struct type's JSON field names to their types, as encoding/json sees them:
-// embedded structs without a name (or with `json:""`) are promoted.
-func jsonFields(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
-	var collect func(t reflect.Type, depth int)
-	collect = func(t reflect.Type, depth int) {
-		if depth > 5 {
-			return
-		}
-		for i := range t.NumField() {
-			sf := t.Field(i)
-			tag := sf.Tag.Get("json")
-			if tag == "-" {
-				continue
-			}
-			name, _, _ := strings.Cut(tag, ",")
-			if sf.Anonymous && name == "" {
-				et := sf.Type
-				if et.Kind() == reflect.Pointer {
-					et = et.Elem()
-				}
-				if et.Kind() == reflect.Struct {
-					collect(et, depth+1)
-					continue
-				}
-			}
-			if !sf.IsExported() {
-				continue
-			}
-			if name == "" {
-				name = sf.Name
-			}
-			if _, dup := out[name]; !dup {
-				out[name] = sf.Type
-			}
-		}
-	}
-	collect(t, 0)
-	return out
 }
 
 // unknownField names the field and the nearest known one, or the known ones when few.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"ksim.dev/ksim/internal/jsonfields"
 	"ksim.dev/ksim/internal/suggest"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -76,7 +77,8 @@ func resolve(tree any, t reflect.Type, steps []step, where string) (out []step, 
 		}
 		switch {
 		case t != nil && t.Kind() == reflect.Struct:
-			fields, names := jsonFields(t)
+			jf := jsonfields.Of(t)
+			fields, names := jf.ByName, jf.Names
 			ft, ok := fields[s.key]
 			if !ok {
 				return nil, nil, nil, fmt.Errorf("%s has no field %q%s (fields: %s)", orTop(at), s.key, didYouMean(s.key, names), strings.Join(names, ", "))
@@ -179,41 +181,6 @@ func isLeafType(t reflect.Type) bool {
 		return true
 	}
 	return t.Kind() == reflect.Struct && reflect.PointerTo(t).Implements(unmarshalerType)
-}
-
-// jsonFields returns the JSON fields of struct type t (with inlined embedded structs), by name,
-// and their names sorted.
-func jsonFields(t reflect.Type) (map[string]reflect.Type, []string) {
-	fields := map[string]reflect.Type{}
-	var walk func(t reflect.Type, depth int)
-	walk = func(t reflect.Type, depth int) {
-		if depth > 5 {
-			return
-		}
-		for i := range t.NumField() {
-			f := t.Field(i)
-			tag := f.Tag.Get("json")
-			name, opts, _ := strings.Cut(tag, ",")
-			if name == "-" || (!f.IsExported() && !f.Anonymous) {
-				continue
-			}
-			if f.Anonymous && (name == "" || strings.Contains(","+opts+",", ",inline,")) && f.Type.Kind() == reflect.Struct {
-				walk(f.Type, depth+1)
-				continue
-			}
-			if name == "" {
-				name = f.Name
-			}
-			fields[name] = f.Type
-		}
-	}
-	walk(t, 0)
-	names := make([]string, 0, len(fields))
-	for n := range fields {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return fields, names
 }
 
 func describeType(t reflect.Type) string {

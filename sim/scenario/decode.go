@@ -10,9 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
+	"ksim.dev/ksim/internal/jsonfields"
 	"ksim.dev/ksim/internal/suggest"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -130,11 +130,11 @@ func (w *walker) walk(v any, t reflect.Type, path string, depth int) {
 			w.add(path, wrongType(t, v))
 			return
 		}
-		fields := structFieldsOf(t)
+		fields := jsonfields.Of(t)
 		for _, k := range sortedKeys(m) {
-			ft, ok := fields.byName[k]
+			ft, ok := fields.ByName[k]
 			if !ok {
-				w.add(join(path, k), unknownFieldMsg(k, fields.names))
+				w.add(join(path, k), unknownFieldMsg(k, fields.Names))
 				continue
 			}
 			w.walk(m[k], ft, join(path, k), depth+1)
@@ -215,62 +215,6 @@ func sortedKeys(m map[string]any) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// structFields are the JSON field names of a struct type, as encoding/json sees them (fields
-// of embedded structs without a name are promoted).
-type structFields struct {
-	byName map[string]reflect.Type
-	names  []string // sorted
-}
-
-var structFieldsCache sync.Map // reflect.Type → *structFields
-
-func structFieldsOf(t reflect.Type) *structFields {
-	if f, ok := structFieldsCache.Load(t); ok {
-		return f.(*structFields)
-	}
-	f := &structFields{byName: make(map[string]reflect.Type)}
-	collectFields(t, f, 0)
-	for n := range f.byName {
-		f.names = append(f.names, n)
-	}
-	slices.Sort(f.names)
-	structFieldsCache.Store(t, f)
-	return f
-}
-
-func collectFields(t reflect.Type, f *structFields, depth int) {
-	if depth > 10 {
-		return
-	}
-	for i := range t.NumField() {
-		sf := t.Field(i)
-		tag := sf.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if sf.Anonymous && name == "" {
-			et := sf.Type
-			if et.Kind() == reflect.Pointer {
-				et = et.Elem()
-			}
-			if et.Kind() == reflect.Struct {
-				collectFields(et, f, depth+1)
-				continue
-			}
-		}
-		if !sf.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = sf.Name
-		}
-		if _, dup := f.byName[name]; !dup {
-			f.byName[name] = sf.Type
-		}
-	}
 }
 
 // unknownFieldMsg names the field and what is allowed instead: the closest known name when one is
