@@ -216,7 +216,7 @@ func (s *Simulation) listPods(h *hpaState, mr *metricsReader) {
 			active++
 		}
 		var g *steadyGroup
-		if steady != nil && p.Phase == PodReady && !p.Deleting && !p.NotReady && p.Node != nil && p.Node.Up {
+		if steady != nil && p.serving() {
 			phase := scrapePhase(p.Node, res)
 			g = &steady[phase/time.Second]
 			if g.sync != h.syncs {

@@ -190,7 +190,7 @@ func (r *metricsReader) podMetrics(p *Pod, m *hpa.PodMetrics) bool {
 	// A pod that served through the whole window, under a model where every serving pod of the
 	// owner uses the same (not per-pod), has the same sums as any other such pod of this sync
 	// with the same window: compute them once per window.
-	shared := !r.withContainers && p.Phase == PodReady && p.ReadyAt <= from && !p.Deleting && !p.NotReady &&
+	shared := !r.withContainers && p.serving() && p.ReadyAt <= from &&
 		(p.Owner.load == nil || p.Owner.load.model != scenario.ModelPerPod)
 	if shared {
 		if e := r.cache.find(from, ts); e != nil && e.hasSums {

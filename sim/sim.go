@@ -420,7 +420,7 @@ func (s *Simulation) podSucceeded(p *Pod) {
 // deletePod starts the deletion of p: it stops counting for its owner at once and releases its
 // node after the owner's termination delay. Pods that never reached a node go at once.
 func (s *Simulation) deletePod(p *Pod) {
-	if p.Deleting || p.Phase == PodSucceeded || p.Phase == PodTerminated {
+	if !p.active() {
 		return
 	}
 	wasServing := p.serving()
