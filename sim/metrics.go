@@ -202,11 +202,7 @@ func (r *metricsReader) podMetrics(p *Pod, m *hpa.PodMetrics) bool {
 	nano := r.cpuNano(p, from, ts)
 	fillContainers(m, r.requestsOf(podSpecForMetrics(p)), nano, r.podCPUMilliAt(p, ts), r.withContainers)
 	if shared {
-		e := r.cache.find(from, ts)
-		if e == nil {
-			r.cache.put(from, ts, r.servingIntegral(p, from, ts))
-			e = r.cache.find(from, ts)
-		}
+		e := r.cache.find(from, ts) // cpuNano stored the window's integral: the pod served through it
 		e.hasSums, e.cpuMilli, e.memMilli = true, m.CPUMilli, m.MemoryMilli
 	}
 	return true
