@@ -162,10 +162,10 @@ type OwnerSeries struct {
 // Key is "Kind/namespace/name".
 func (o *Owner) Key() string { return o.Kind.String() + "/" + o.Namespace + "/" + o.Name }
 
-// activePods counts the owner's active pods. Cost: O(pods).
 // podsChanged notes a change of the owner's pods (see podsEpoch).
 func (o *Owner) podsChanged() { o.podsEpoch++ }
 
+// activePods counts the owner's active pods. Cost: O(pods).
 func (o *Owner) activePods() int {
 	n := 0
 	for _, p := range o.Pods {

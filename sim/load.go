@@ -21,9 +21,9 @@ import (
 //     request it is the demand, shared as in aggregate. requestsPerSecond and
 //     podRequestsPerSecond expose the rate for the HPA's External and Pods metrics.
 //
-// Costs: a read of a pod's usage is O(pods of the owner) for aggregate and requests (counting
-// the serving pods) and O(1) amortised for per-pod, plus one At of the series (O(log n) for a
-// trace).
+// Costs: a read of a pod's usage is O(1) for aggregate and requests (the count of serving pods
+// is cached until a pod starts or stops serving, and the share per time) and O(1) amortised
+// for per-pod, plus one At of the series (O(log n) for a trace).
 
 // loadState is one load model driving an owner's pods.
 type loadState struct {
@@ -373,7 +373,9 @@ func (o *Owner) servingPods() int {
 	return n
 }
 
-// load model, and pods that serve nothing, use no CPU. Cost: see the top of this file.
+// podUsageMilli is a pod's CPU use at t, in millicores: its share of its owner's load while it
+// serves, capped at its CPU limit (see usageMilliAt). Pods of an owner without a load model,
+// and pods that serve nothing, use no CPU. Cost: see the top of this file.
 func (s *Simulation) podUsageMilli(p *Pod, t time.Duration) int64 {
 	l := p.Owner.load
 	if l == nil || !p.serving() {

@@ -11,7 +11,7 @@ import (
 type Result struct {
 	Scenario string
 	Seed     uint64
-	Duration time.Duration // simulated time covered (the horizon, or less if the queue emptied)
+	Duration time.Duration // simulated time covered: the horizon, or the time the run stopped on an error
 	Events   int64         // events processed
 
 	Pods PodCounts
@@ -177,7 +177,7 @@ type NodeResult struct {
 // LogEntry is one line of the run's timeline.
 type LogEntry struct {
 	T      time.Duration
-	Kind   string // "node", "evict", "scale", "unschedulable", "job"
+	Kind   string // "node", "evict", "preempt", "scale", "unschedulable", "job", "load"
 	Object string // "node/n1", "pod/default/web-abc", "hpa/default/web"
 	Detail string
 }
