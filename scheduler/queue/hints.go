@@ -229,16 +229,7 @@ func hintToleratesUnschedulable(qp *queuedPod, ev *Event) bool {
 
 func hintTaints(qp *queuedPod, ev *Event) bool {
 	untolerated := func(n *corev1.Node) bool {
-		for i := range n.Spec.Taints {
-			t := &n.Spec.Taints[i]
-			if t.Effect != corev1.TaintEffectNoSchedule && t.Effect != corev1.TaintEffectNoExecute {
-				continue
-			}
-			if !helper.TolerationsTolerateTaint(qp.pod.Spec.Tolerations, t, hintFeatures.EnableTaintTolerationComparisonOperators) {
-				return true
-			}
-		}
-		return false
+		return !helper.ToleratesDoNotScheduleTaints(n.Spec.Taints, qp.pod.Spec.Tolerations, hintFeatures.EnableTaintTolerationComparisonOperators)
 	}
 	was := ev.OldNode == nil || untolerated(ev.OldNode)
 	return was && !untolerated(ev.NewNode)

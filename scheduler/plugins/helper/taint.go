@@ -66,3 +66,20 @@ func decimalInt(s string) (int64, bool) {
 	v, err := strconv.ParseInt(s, 10, 64)
 	return v, err == nil
 }
+
+// ToleratesDoNotScheduleTaints reports whether tolerations tolerate every NoSchedule and
+// NoExecute taint of taints: what TaintToleration's Filter, PodTopologySpread's node inclusion
+// and their queueing hints ask (v1helper.FindMatchingUntoleratedTaint with
+// DoNotScheduleTaintsFilterFunc). No allocation.
+func ToleratesDoNotScheduleTaints(taints []corev1.Taint, tolerations []corev1.Toleration, comparisonOperators bool) bool {
+	for i := range taints {
+		t := &taints[i]
+		if t.Effect != corev1.TaintEffectNoSchedule && t.Effect != corev1.TaintEffectNoExecute {
+			continue
+		}
+		if !TolerationsTolerateTaint(tolerations, t, comparisonOperators) {
+			return false
+		}
+	}
+	return true
+}

@@ -369,14 +369,5 @@ func (in *inclusion) affinityOK(node *corev1.Node) bool {
 
 // taintsOK reports whether the pod tolerates every NoSchedule and NoExecute taint of node.
 func (in *inclusion) taintsOK(node *corev1.Node) bool {
-	for i := range node.Spec.Taints {
-		t := &node.Spec.Taints[i]
-		if t.Effect != corev1.TaintEffectNoSchedule && t.Effect != corev1.TaintEffectNoExecute {
-			continue
-		}
-		if !helper.TolerationsTolerateTaint(in.tolerations, t, in.compareOps) {
-			return false
-		}
-	}
-	return true
+	return helper.ToleratesDoNotScheduleTaints(node.Spec.Taints, in.tolerations, in.compareOps)
 }

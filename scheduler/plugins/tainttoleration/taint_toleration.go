@@ -47,15 +47,8 @@ func (pl *TaintToleration) Name() string { return Name }
 // Filter rejects the node if one of its NoSchedule or NoExecute taints is not tolerated.
 // O(taints × tolerations), no allocation.
 func (pl *TaintToleration) Filter(_ *framework.CycleState, pod *framework.PodInfo, node *framework.NodeInfo) *framework.Status {
-	taints := node.Node().Spec.Taints
-	for i := range taints {
-		t := &taints[i]
-		if t.Effect != corev1.TaintEffectNoSchedule && t.Effect != corev1.TaintEffectNoExecute {
-			continue
-		}
-		if !helper.TolerationsTolerateTaint(pod.Pod.Spec.Tolerations, t, pl.comparisonOperators) {
-			return statusUntolerated
-		}
+	if !helper.ToleratesDoNotScheduleTaints(node.Node().Spec.Taints, pod.Pod.Spec.Tolerations, pl.comparisonOperators) {
+		return statusUntolerated
 	}
 	return nil
 }
