@@ -13,7 +13,7 @@ type inner struct {
 }
 
 type outer struct {
-	inner  `json:",inline"`
+	inner `json:",inline"`
 	*Other
 	B       string `json:"b"` // shadowed by the embedded one, met first
 	C       int
