@@ -5,7 +5,6 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"slices"
 	"sort"
 	"time"
 
@@ -173,7 +172,7 @@ func Read(r io.Reader, name string, opts Options) (*Set, error) {
 		}
 		maxGap := o.MaxGap
 		if maxGap == 0 {
-			maxGap = step * 3 / 2
+			maxGap = defaultMaxGap(step)
 		}
 		added, err := ser.fillGaps(name, o.Gaps, step, maxGap, maxSamples-total)
 		if err != nil {
@@ -355,8 +354,7 @@ func estimateStep(times []time.Duration) time.Duration {
 	if len(d) == 0 {
 		return 0
 	}
-	slices.Sort(d)
-	return d[(len(d)-1)/2]
+	return lowerMedian(d)
 }
 
 // secondsText prints a time as the seconds a file would hold: 1376314846, 600.5.

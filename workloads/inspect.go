@@ -56,7 +56,7 @@ func Inspect(r io.Reader, name string, opts Options) (*Report, error) {
 		if smp.Index == len(all) {
 			st := Stats{Series: smp.Series, Start: smp.T, End: smp.T, Min: smp.V, Max: smp.V, last: smp.T, Step: o.Step, MaxGap: o.MaxGap}
 			if st.Step > 0 && st.MaxGap == 0 {
-				st.MaxGap = st.Step * 3 / 2
+				st.MaxGap = defaultMaxGap(st.Step)
 			}
 			all = append(all, st)
 		}
@@ -133,11 +133,9 @@ func (s *Stats) gap(d time.Duration, line int) {
 // settle fixes the estimated step from the pending intervals and counts their gaps.
 func (s *Stats) settle() {
 	if len(s.pending) > 0 {
-		sorted := slices.Clone(s.pending)
-		slices.Sort(sorted)
-		s.Step = sorted[(len(sorted)-1)/2]
+		s.Step = lowerMedian(slices.Clone(s.pending))
 		if s.MaxGap == 0 {
-			s.MaxGap = s.Step * 3 / 2
+			s.MaxGap = defaultMaxGap(s.Step)
 		}
 		for i, d := range s.pending {
 			s.gap(d, s.pendingLines[i])

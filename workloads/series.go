@@ -109,6 +109,15 @@ func medianStep(times []time.Duration) time.Duration {
 	for i := range steps {
 		steps[i] = times[i+1] - times[i]
 	}
-	slices.Sort(steps)
-	return steps[(len(steps)-1)/2]
+	return lowerMedian(steps)
 }
+
+// lowerMedian is the lower median of d (the middle value, the lower of the two middle ones
+// when the count is even); it sorts d. d must not be empty.
+func lowerMedian(d []time.Duration) time.Duration {
+	slices.Sort(d)
+	return d[(len(d)-1)/2]
+}
+
+// defaultMaxGap is the gap that counts as missing data when none is given: 1.5 steps.
+func defaultMaxGap(step time.Duration) time.Duration { return step * 3 / 2 }
