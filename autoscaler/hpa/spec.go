@@ -8,6 +8,7 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -498,16 +499,10 @@ func validateObjectRef(ref *autoscalingv2.CrossVersionObjectReference, path stri
 	}
 }
 
-// pathSegmentProblem is apimachinery's IsPathSegmentName: a name that can be one segment of a
-// URL path.
+// pathSegmentProblem says why name cannot be one segment of a URL path, as upstream's HPA
+// validation checks metric and object names (apimachinery's IsPathSegmentName), or "".
 func pathSegmentProblem(name string) string {
-	switch {
-	case name == "." || name == "..":
-		return `may not be '.' or '..'`
-	case strings.ContainsAny(name, "/%"):
-		return `may not contain '/' or '%'`
-	}
-	return ""
+	return strings.Join(content.IsPathSegmentName(name), "; ")
 }
 
 // isContainerResourceName is core validation's ValidateContainerResourceName, simplified: the

@@ -249,7 +249,7 @@ func TestNewRejectsInvalidHPA(t *testing.T) {
 		}, want: `spec.metrics[0].pods.target.averageValue: required: must specify a positive target averageValue`},
 		{name: "metric name with a slash", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
 			h.Spec.Metrics = []autoscalingv2.MetricSpec{podsMetric("a/b", "10")}
-		}, want: `spec.metrics[0].pods.metric.name: "a/b": may not contain '/' or '%'`},
+		}, want: `spec.metrics[0].pods.metric.name: "a/b": may not contain '/'`},
 		{name: "object metric without described object", mutate: func(h *autoscalingv2.HorizontalPodAutoscaler) {
 			m := objectMetric("hits", autoscalingv2.ValueMetricType, "10")
 			m.Object.DescribedObject.Name = ""
