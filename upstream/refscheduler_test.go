@@ -251,9 +251,14 @@ func (u *refScheduler) schedule(pod *v1.Pod) refDecision {
 	}
 	// findNodesThatPassFilters with one goroutine: the search stops at the first feasible
 	// node beyond the number wanted (which is dropped); rejections met before it count.
-	var pct int32 // the global default: adaptive
+	var pct int32 // the profile's, or adaptive
 	if p := u.fw.PercentageOfNodesToScore(); p != nil {
 		pct = *p
+	} else if len(nodes) >= 100 {
+		// kube-scheduler would fall back to the configuration's global percentage, which the
+		// harness does not know: below 100 nodes every node is searched whatever it is.
+		d.err = fmt.Errorf("harness: a profile without percentageOfNodesToScore on %d nodes; give the profile one", len(nodes))
+		return d
 	}
 	numToFind := int(numFeasibleNodesToFind(pct, int32(len(nodes))))
 	d.start, d.numToFind = u.nextStart, numToFind
