@@ -86,6 +86,13 @@ func sumSeries(in []sim.Series) sim.Series {
 // addSeries is the sum of two step series: a point at every instant of either where the sum
 // changes. Cost: O(len(a) + len(b)).
 func addSeries(a, b sim.Series) sim.Series {
+	return mergeSteps(a, b, func(va, vb float64) float64 { return va + vb })
+}
+
+// mergeSteps combines two step series (each 0 before its first point) with f at every instant
+// of either; consecutive equal values merge, NaN counting as equal to NaN (addNaN).
+// Cost: O(len(a) + len(b)).
+func mergeSteps(a, b sim.Series, f func(va, vb float64) float64) sim.Series {
 	var out sim.Series
 	out.Points = make([]sim.Point, 0, max(len(a.Points), len(b.Points)))
 	var va, vb float64
@@ -106,7 +113,7 @@ func addSeries(a, b sim.Series) sim.Series {
 			vb = b.Points[j].V
 			j++
 		}
-		out.Add(t, va+vb)
+		addNaN(&out, t, f(va, vb))
 	}
 	return out
 }
@@ -146,36 +153,12 @@ func window(s sim.Series, from, to, end time.Duration) sim.Series {
 // ratioSeries returns num/den at every change of either, as a step series; where den is 0 the
 // value is NaN (a gap when drawn). Cost: O(n + m).
 func ratioSeries(num, den sim.Series) []sim.Point {
-	var out []sim.Point
-	a, b := num.Points, den.Points
-	var va, vb float64
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		var t time.Duration
-		switch {
-		case j >= len(b) || (i < len(a) && a[i].T < b[j].T):
-			t = a[i].T
-		default:
-			t = b[j].T
+	return mergeSteps(num, den, func(va, vb float64) float64 {
+		if vb == 0 {
+			return math.NaN()
 		}
-		for i < len(a) && a[i].T == t {
-			va = a[i].V
-			i++
-		}
-		for j < len(b) && b[j].T == t {
-			vb = b[j].V
-			j++
-		}
-		v := math.NaN()
-		if vb != 0 {
-			v = va / vb
-		}
-		if n := len(out); n > 0 && (out[n-1].V == v || math.IsNaN(v) && math.IsNaN(out[n-1].V)) {
-			continue
-		}
-		out = append(out, sim.Point{T: t, V: v})
-	}
-	return out
+		return va / vb
+	}).Points
 }
 
 // bucketMeans returns the time-weighted mean of the step series pts over each of n buckets
