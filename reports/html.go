@@ -33,9 +33,13 @@ const (
 // EChartsEnv is the environment variable that LoadECharts reads when no path is given.
 const EChartsEnv = "KSIM_ECHARTS_JS"
 
+// EChartsVersion is the ECharts release the pages are made for, pinned so that a page opens
+// the same way next year.
+const EChartsVersion = "5.6.0"
+
 // EChartsCDN is the script URL a report uses when HTMLOptions.AllowCDN is set and no script is
-// inlined. The version is pinned so that a report opens the same way next year.
-const EChartsCDN = "https://cdn.jsdelivr.net/npm/echarts@5.6.0/dist/echarts.min.js"
+// inlined.
+const EChartsCDN = "https://cdn.jsdelivr.net/npm/echarts@" + EChartsVersion + "/dist/echarts.min.js"
 
 // ErrNoECharts is returned (wrapped) by LoadECharts and WriteHTML when no ECharts script is
 // available. Its text says how to provide one.

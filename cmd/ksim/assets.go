@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/spf13/pflag"
 	"ksim.dev/ksim/reports"
 )
 
@@ -21,7 +22,7 @@ import (
 // a path the user gives, or fetches the published npm package once and keeps it in the user's
 // cache, after checking it against the registry's integrity hash pinned here.
 const (
-	echartsVersion   = "5.6.0"
+	echartsVersion   = reports.EChartsVersion
 	echartsTarball   = "https://registry.npmjs.org/echarts/-/echarts-" + echartsVersion + ".tgz"
 	echartsIntegrity = "sha512-oTbVTsXfKuEhxftHqL5xprgLoc0k7uScAwtryCgWF6hPYFLRwOUHiFmHGCBKP5NPFNkDVopOieyUqYGH8Fa3kA=="
 	echartsInTarball = "package/dist/echarts.min.js"
@@ -101,4 +102,24 @@ func extractECharts(tgz []byte) ([]byte, error) {
 			return io.ReadAll(io.LimitReader(tr, 32<<20))
 		}
 	}
+}
+
+// pageFlags are the flags of a command that writes pages: where ECharts comes from.
+type pageFlags struct {
+	echarts string // path to echarts.min.js
+	cdn     bool   // load it from a CDN instead
+}
+
+// add defines --echarts and --cdn, for pages named as in "the report".
+func (p *pageFlags) add(f *pflag.FlagSet, pages string) {
+	f.StringVar(&p.echarts, "echarts", "", "path to echarts.min.js to inline in "+pages)
+	f.BoolVar(&p.cdn, "cdn", false, "let "+pages+" load ECharts from a CDN instead of inlining it")
+}
+
+// script returns the ECharts script to inline (echartsJS), or nil with --cdn.
+func (p pageFlags) script(stderr io.Writer) ([]byte, error) {
+	if p.cdn {
+		return nil, nil
+	}
+	return echartsJS(p.echarts, stderr)
 }

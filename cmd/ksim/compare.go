@@ -62,8 +62,7 @@ CI on budgets), 1 when a run or an output failed, 2 for bad input.`,
 	f := cmd.Flags()
 	f.StringVarP(&cfg.run.out, "out", "o", "ksim-compare", "directory to write compare.html into (and the runs of scenario files)")
 	f.Uint64Var(&cfg.run.seed, "seed", 0, "random seed of the runs of scenario files (default: each scenario's spec.seed)")
-	f.StringVar(&cfg.run.echarts, "echarts", "", "path to echarts.min.js to inline in the pages")
-	f.BoolVar(&cfg.run.cdn, "cdn", false, "let the pages load ECharts from a CDN instead of inlining it")
+	cfg.run.pageFlags.add(f, "the pages")
 	f.BoolVarP(&cfg.run.quiet, "quiet", "q", false, "print nothing but errors")
 	f.IntVar(&cfg.run.explain, "explain-max", defaultExplained, "for the runs of scenario files: placements whose full explanation their reports keep (fewer by default on clusters of over 200 nodes)")
 	addMetricsFlags(f, &cfg.run)
@@ -86,10 +85,8 @@ func compareRuns(cfg compareConfig, stdout, stderr io.Writer) error {
 		return err
 	}
 	o := reports.HTMLOptions{AllowCDN: cfg.run.cdn, Version: version()}
-	if !cfg.run.cdn {
-		if o.EChartsJS, err = echartsJS(cfg.run.echarts, stderr); err != nil {
-			return err
-		}
+	if o.EChartsJS, err = cfg.run.script(stderr); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(cfg.run.out, 0o755); err != nil {
 		return err

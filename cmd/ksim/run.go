@@ -24,10 +24,9 @@ type runConfig struct {
 	out      string
 	seed     uint64
 	seedSet  bool
-	echarts  string // path to echarts.min.js
-	cdn      bool
-	quiet    bool
-	explain  int // scheduling attempts whose full explanation the report keeps
+	pageFlags
+	quiet   bool
+	explain int // scheduling attempts whose full explanation the report keeps
 	// explainSet says --explain-max was given; otherwise explainedFor picks the number.
 	explainSet bool
 
@@ -83,8 +82,7 @@ traces), with FILE:LINE in the message.`,
 	f := cmd.Flags()
 	f.StringVarP(&cfg.out, "out", "o", "ksim-out", "directory to write the outputs into")
 	f.Uint64Var(&cfg.seed, "seed", 0, "random seed (default: the scenario's spec.seed)")
-	f.StringVar(&cfg.echarts, "echarts", "", "path to echarts.min.js to inline in the report")
-	f.BoolVar(&cfg.cdn, "cdn", false, "let the report load ECharts from a CDN instead of inlining it")
+	cfg.pageFlags.add(f, "the report")
 	f.BoolVarP(&cfg.quiet, "quiet", "q", false, "print nothing but errors")
 	f.IntVar(&cfg.explain, "explain-max", defaultExplained, "keep the scheduler's full explanation (every node's verdicts and scores) for this many placements, for the report (fewer by default on clusters of over 200 nodes: about 100,000 node verdicts in all, at least 10 placements)")
 	addMetricsFlags(f, &cfg)
@@ -300,10 +298,8 @@ func writeOutputs(dir string, res *sim.Result, cfg runConfig, stderr io.Writer) 
 		}
 	}
 	hopts := reports.HTMLOptions{AllowCDN: cfg.cdn, Version: version()}
-	if !cfg.cdn {
-		if hopts.EChartsJS, err = echartsJS(cfg.echarts, stderr); err != nil {
-			return nil, nil, err
-		}
+	if hopts.EChartsJS, err = cfg.script(stderr); err != nil {
+		return nil, nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, err

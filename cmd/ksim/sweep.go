@@ -139,9 +139,8 @@ type sweepConfig struct {
 	scenario string
 	out      string
 	jobs     int
-	echarts  string
-	cdn      bool
-	quiet    bool
+	pageFlags
+	quiet bool
 
 	emitJob bool
 	job     sweep.JobOptions
@@ -204,8 +203,7 @@ variant that does not load).`,
 	cfg.addSpec(f)
 	f.StringVarP(&cfg.out, "out", "o", "ksim-sweep", "directory to write sweep.csv, sweep.json, sweep.html and variants/ into")
 	f.IntVarP(&cfg.jobs, "jobs", "j", 0, "variants to run at once (default: the number of cores)")
-	f.StringVar(&cfg.echarts, "echarts", "", "path to echarts.min.js to inline in the page")
-	f.BoolVar(&cfg.cdn, "cdn", false, "let the page load ECharts from a CDN instead of inlining it")
+	cfg.pageFlags.add(f, "the page")
 	f.BoolVarP(&cfg.quiet, "quiet", "q", false, "print nothing but errors")
 	f.BoolVar(&cfg.emitJob, "emit-job", false, "print a Kubernetes Indexed Job that runs the sweep, instead of running it")
 	f.StringVar(&cfg.job.Image, "image", "", "with --emit-job: the container image, with this version of ksim on its PATH")
@@ -248,17 +246,13 @@ func runSweep(cfg sweepConfig, stdout, stderr io.Writer) error {
 		return nil
 	}
 
-	var ho sweep.HTMLOptions
-	if cfg.cdn {
-		ho.AllowCDN = true
-	} else {
-		// Before the runs: a missing script should not cost a sweep.
-		js, err := echartsJS(cfg.echarts, stderr)
-		if err != nil {
-			return err
-		}
-		ho.EChartsJS = js
+	// Before the runs: a missing script should not cost a sweep.
+	ho := sweep.HTMLOptions{AllowCDN: cfg.cdn}
+	js, err := cfg.script(stderr)
+	if err != nil {
+		return err
 	}
+	ho.EChartsJS = js
 	if errs := p.Check(cfg.jobs); len(errs) > 0 {
 		return badInput(fmt.Errorf("%d of %d variants do not load:\n%w", len(errs), p.Len(), errors.Join(errs...)))
 	}
@@ -434,12 +428,11 @@ func runShard(cfg runShardConfig, stdout io.Writer) error {
 // collectConfig is the parsed command line of `ksim sweep collect`.
 type collectConfig struct {
 	gridFlags
-	dir     string
-	out     string
-	echarts string
-	cdn     bool
-	quiet   bool
-	respec  bool // a judging flag was given: it replaces the shards' spec
+	dir string
+	out string
+	pageFlags
+	quiet  bool
+	respec bool // a judging flag was given: it replaces the shards' spec
 }
 
 func newCollectCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -474,8 +467,7 @@ variant that did not load).`,
 	f := cmd.Flags()
 	cfg.addSpec(f)
 	f.StringVarP(&cfg.out, "out", "o", "ksim-sweep", "directory to write sweep.csv, sweep.json, sweep.html and variants/ into")
-	f.StringVar(&cfg.echarts, "echarts", "", "path to echarts.min.js to inline in the page")
-	f.BoolVar(&cfg.cdn, "cdn", false, "let the page load ECharts from a CDN instead of inlining it")
+	cfg.pageFlags.add(f, "the page")
 	f.BoolVarP(&cfg.quiet, "quiet", "q", false, "print nothing but errors")
 	return cmd
 }
@@ -497,15 +489,9 @@ func collect(cfg collectConfig, stdout, stderr io.Writer) error {
 	if err != nil {
 		return badInput(err)
 	}
-	var ho sweep.HTMLOptions
-	if cfg.cdn {
-		ho.AllowCDN = true
-	} else {
-		js, err := echartsJS(cfg.echarts, stderr)
-		if err != nil {
-			return err
-		}
-		ho.EChartsJS = js
+	ho := sweep.HTMLOptions{AllowCDN: cfg.cdn}
+	if ho.EChartsJS, err = cfg.script(stderr); err != nil {
+		return err
 	}
 	return writeTable(t, cfg.out, ho, cfg.quiet, stdout)
 }
