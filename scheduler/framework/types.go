@@ -182,6 +182,20 @@ func NewBoundPodInfo(pod *corev1.Pod, fts Features) *PodInfo {
 	return pi
 }
 
+// PodRequests is what the pod would add to a node's Requested (NewBoundPodInfo's Requested),
+// without the rest of a PodInfo.
+func PodRequests(pod *corev1.Pod, fts Features) Resource {
+	r, _, _ := boundRequests(pod, fts)
+	return r
+}
+
+// ResourceOf is a resource list (a node's allocatable) as a Resource.
+func ResourceOf(rl corev1.ResourceList) Resource {
+	var r Resource
+	r.Add(rl)
+	return r
+}
+
 // boundRequests computes a bound pod's requests and non-zero CPU and memory requests.
 func boundRequests(pod *corev1.Pod, fts Features) (requested Resource, nonZeroMilliCPU, nonZeroMemory int64) {
 	opts := resourcehelper.PodResourcesOptions{

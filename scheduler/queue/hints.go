@@ -149,7 +149,7 @@ var hintFeatures = framework.DefaultFeatures()
 
 func (qp *queuedPod) requests() *framework.Resource {
 	if qp.req == nil {
-		r := framework.NewBoundPodInfo(qp.pod, hintFeatures).Requested
+		r := framework.PodRequests(qp.pod, hintFeatures)
 		qp.req = &r
 	}
 	return qp.req
@@ -290,14 +290,14 @@ func hintAssignedPodDeleted(_ *queuedPod, ev *Event) bool {
 // haveAnyRequestedResourcesIncreased).
 func hintNodeFits(qp *queuedPod, ev *Event) bool {
 	req := qp.requests()
-	cur := framework.NewNodeInfo(ev.NewNode).Allocatable
+	cur := framework.ResourceOf(ev.NewNode.Status.Allocatable)
 	if cur.AllowedPodNumber < 1 || !fitsEmpty(req, &cur) {
 		return false
 	}
 	if ev.OldNode == nil {
 		return true
 	}
-	old := framework.NewNodeInfo(ev.OldNode).Allocatable
+	old := framework.ResourceOf(ev.OldNode.Status.Allocatable)
 	if cur.AllowedPodNumber > old.AllowedPodNumber {
 		return true
 	}
